@@ -1,0 +1,116 @@
+// Embedded DynamoDB (dynalite) and S3 (s3rver) on loopback, for `make dev` and the tests.
+// The real AWS SDK clients reach them through an endpoint setting; no AWS account needed.
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { TABLE_KEYS } from '../../shared/storage/schema';
+
+export interface Emulators {
+  dynamoEndpoint: string;
+  s3Endpoint: string;
+  region: string;
+  /** Static credentials the emulators accept (they check nothing). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  close(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** Where dynalite and s3rver keep data; omit for in-memory DynamoDB and a temp S3 folder. */
+  dataDir?: string;
+  dynamoPort?: number;
+  s3Port?: number;
+  tables: string[];
+  buckets: string[];
+}
+
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> {
+  // Both are CommonJS packages without types; loaded lazily so production bundles never see them.
+  const { default: dynalite } = (await import('dynalite')) as unknown as {
+    default: (o: Record<string, unknown>) => Server;
+  };
+  const { default: S3rver } = (await import('s3rver')) as unknown as {
+    default: new (o: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> };
+  };
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+
+  let dynamoPath: string | undefined;
+  let s3Dir: string;
+  if (opts.dataDir) {
+    dynamoPath = join(opts.dataDir, 'dynamodb');
+    s3Dir = join(opts.dataDir, 's3');
+    mkdirSync(dynamoPath, { recursive: true });
+    mkdirSync(s3Dir, { recursive: true });
+  } else {
+    s3Dir = mkdtempSync(join(tmpdir(), 's3rver-'));
+  }
+
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dynamoPath ? { path: dynamoPath } : {}) });
+  await new Promise<void>((resolve, reject) => {
+    dynamo.once('error', reject);
+    dynamo.listen(opts.dynamoPort ?? 0, '127.0.0.1', () => resolve());
+  });
+  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+
+  const s3 = new S3rver({
+    address: '127.0.0.1',
+    port: opts.s3Port ?? 0,
+    silent: true,
+    directory: s3Dir,
+    allowMismatchedSignatures: true,
+    vhostBuckets: false,
+  });
+  const s3Addr = await s3.run();
+  const s3Endpoint = `http://127.0.0.1:${s3Addr.port}`;
+
+  const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS });
+  for (const table of opts.tables) {
+    try {
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: table,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+            { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+  ddb.destroy();
+
+  const s3c = new S3Client({ endpoint: s3Endpoint, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
+  for (const bucket of opts.buckets) {
+    try {
+      await s3c.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+    }
+  }
+  s3c.destroy();
+
+  return {
+    dynamoEndpoint,
+    s3Endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    async close() {
+      await s3.close();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,163 @@
+// The one place where the environment becomes typed configuration. Read once at start,
+// validated once, then passed in; nothing deeper reads process.env.
+import { z } from 'zod';
+import { ConfigError, parseRoutes, type Routes } from './routing/routes';
+import type { ProviderKind } from './providers/types';
+
+export { ConfigError };
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ProviderConfig {
+  name: string;
+  kind: ProviderKind;
+  apiKey?: string;
+  baseURL?: string;
+  /** How session images reach this provider unless a route target says otherwise. */
+  imageDelivery: 'inline' | 'url';
+}
+
+export interface Config {
+  /** Shared secret ElevenLabs sends as `Authorization: Bearer ...`; unset = open (local only). */
+  chatApiKey: string | undefined;
+  providers: ReadonlyMap<string, ProviderConfig>;
+  routes: Routes;
+  /** True when no provider key is configured and the echo provider answers everything. */
+  echoFallback: boolean;
+  /** Largest accepted request body, in bytes (413 above). */
+  maxBodyBytes: number;
+  /** Default milliseconds to wait for an upstream's first event (per target overridable). */
+  firstByteTimeoutMs: number;
+  /** Upper bound on one upstream request, first byte to last. */
+  upstreamTimeoutMs: number;
+  /** Default max_tokens sent to Anthropic when the client sets none (Anthropic requires one). */
+  anthropicDefaultMaxTokens: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  port: number;
+}
+
+export const GEMINI_OPENAI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta/openai/';
+
+const compatibleSchema = z.record(
+  z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'provider names are letters, digits, "-" and "_"'),
+  z
+    .object({
+      baseURL: z.url(),
+      /** Name of the variable (or secret key) that holds this provider's API key. */
+      apiKeyEnv: z.string().optional(),
+      imageDelivery: z.enum(['inline', 'url']).optional(),
+    })
+    .strict(),
+);
+
+const RESERVED = new Set(['openai', 'anthropic', 'gemini', 'echo']);
+
+function int(env: Env, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+export function loadProviders(env: Env): Map<string, ProviderConfig> {
+  const providers = new Map<string, ProviderConfig>();
+  const add = (p: ProviderConfig) => providers.set(p.name, p);
+  // OpenAI fetches https image URLs itself; Anthropic and Gemini get bytes inline by default
+  // (Gemini's compat endpoint is not documented to fetch URLs; inline is always safe).
+  add({
+    name: 'openai',
+    kind: 'openai',
+    apiKey: nonEmpty(env.OPENAI_API_KEY),
+    baseURL: nonEmpty(env.OPENAI_BASE_URL),
+    imageDelivery: 'inline',
+  });
+  add({
+    name: 'anthropic',
+    kind: 'anthropic',
+    apiKey: nonEmpty(env.ANTHROPIC_API_KEY),
+    baseURL: nonEmpty(env.ANTHROPIC_BASE_URL),
+    imageDelivery: 'inline',
+  });
+  add({
+    name: 'gemini',
+    kind: 'compatible',
+    apiKey: nonEmpty(env.GEMINI_API_KEY),
+    baseURL: nonEmpty(env.GEMINI_BASE_URL) ?? GEMINI_OPENAI_BASE_URL,
+    imageDelivery: 'inline',
+  });
+  add({ name: 'echo', kind: 'echo', imageDelivery: 'inline' });
+
+  const raw = nonEmpty(env.COMPATIBLE_PROVIDERS);
+  if (raw) {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (err) {
+      throw new ConfigError(`COMPATIBLE_PROVIDERS is not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = compatibleSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError(`COMPATIBLE_PROVIDERS is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    for (const [name, spec] of Object.entries(parsed.data)) {
+      if (RESERVED.has(name)) throw new ConfigError(`COMPATIBLE_PROVIDERS: "${name}" is a built-in provider name`);
+      add({
+        name,
+        kind: 'compatible',
+        apiKey: spec.apiKeyEnv ? nonEmpty(env[spec.apiKeyEnv]) : undefined,
+        baseURL: spec.baseURL,
+        imageDelivery: spec.imageDelivery ?? 'inline',
+      });
+    }
+  }
+  return providers;
+}
+
+/** Whether a provider can be called: a key, or (compatible servers such as Ollama) a base URL. */
+export function isProviderConfigured(p: ProviderConfig): boolean {
+  if (p.kind === 'echo') return true;
+  if (p.kind === 'compatible' && p.name !== 'gemini') return p.baseURL !== undefined;
+  return p.apiKey !== undefined;
+}
+
+/**
+ * Without MODEL_ROUTES, every model name goes to the first keyed provider among openai,
+ * anthropic, gemini, with the requested model name passed through; with no key at all,
+ * to the echo provider.
+ */
+function defaultRoutesJson(providers: Map<string, ProviderConfig>): { json: string; echo: boolean } {
+  for (const name of ['openai', 'anthropic', 'gemini']) {
+    const p = providers.get(name);
+    if (p && isProviderConfigured(p)) return { json: JSON.stringify({ '*': [`${name}:*`] }), echo: false };
+  }
+  return { json: JSON.stringify({ '*': ['echo:echo'] }), echo: true };
+}
+
+export function loadConfig(env: Env): Config {
+  const providers = loadProviders(env);
+  const explicit = nonEmpty(env.MODEL_ROUTES);
+  const fallback = explicit ? undefined : defaultRoutesJson(providers);
+  const routes = parseRoutes(explicit ?? fallback!.json, new Set(providers.keys()));
+  const logLevel = (nonEmpty(env.LOG_LEVEL) ?? 'info').toLowerCase();
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error; got "${env.LOG_LEVEL}"`);
+  }
+  return {
+    chatApiKey: nonEmpty(env.CHAT_API_KEY),
+    providers,
+    routes,
+    echoFallback: fallback?.echo ?? false,
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024),
+    firstByteTimeoutMs: int(env, 'FIRST_BYTE_TIMEOUT_MS', 8000),
+    upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 120_000),
+    anthropicDefaultMaxTokens: int(env, 'ANTHROPIC_DEFAULT_MAX_TOKENS', 1024),
+    logLevel: logLevel as Config['logLevel'],
+    port: int(env, 'PORT', 8787, 0),
+  };
+}

@@ -1,0 +1,31 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startEmulators, type Emulators } from '../../../infra/local/emulators';
+
+let emu: Emulators;
+beforeAll(async () => {
+  emu = await startEmulators({ tables: ['table-1'], buckets: ['bucket-1'] });
+});
+afterAll(() => emu.close());
+
+test('the real AWS SDK reads back what it wrote to the embedded DynamoDB', async () => {
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: emu.dynamoEndpoint, region: emu.region, credentials: emu.credentials }),
+  );
+  await doc.send(new PutCommand({ TableName: 'table-1', Item: { pk: 'a', sk: 'b', n: 7 } }));
+  const got = await doc.send(new GetCommand({ TableName: 'table-1', Key: { pk: 'a', sk: 'b' } }));
+  expect(got.Item).toEqual({ pk: 'a', sk: 'b', n: 7 });
+});
+
+test('the real AWS SDK reads back what it wrote to the embedded S3', async () => {
+  const s3 = new S3Client({
+    endpoint: emu.s3Endpoint,
+    region: emu.region,
+    credentials: emu.credentials,
+    forcePathStyle: true,
+  });
+  await s3.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: 'k/1.txt', Body: 'hello' }));
+  const got = await s3.send(new GetObjectCommand({ Bucket: 'bucket-1', Key: 'k/1.txt' }));
+  expect(await got.Body!.transformToString()).toBe('hello');
+});
