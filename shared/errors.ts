@@ -108,6 +108,9 @@ export class UpstreamError extends ApiError {
     super(status, type, message, {
       code: opts.code ?? 'upstream_error',
       cause: opts.cause,
+      ...(opts.retryAfterMs !== undefined && (status === 429 || status === 503)
+        ? { retryAfterSeconds: Math.max(1, Math.ceil(opts.retryAfterMs / 1000)) }
+        : {}),
     });
     this.upstreamStatus = opts.upstreamStatus;
     this.retryable = opts.retryable ?? false;

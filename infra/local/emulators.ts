@@ -2,7 +2,6 @@
 // The real AWS SDK clients reach them through an endpoint setting; no AWS account needed.
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { TABLE_KEYS } from '../../shared/storage/schema';
@@ -30,12 +29,8 @@ const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> {
   // Both are CommonJS packages without types; loaded lazily so production bundles never see them.
-  const { default: dynalite } = (await import('dynalite')) as unknown as {
-    default: (o: Record<string, unknown>) => Server;
-  };
-  const { default: S3rver } = (await import('s3rver')) as unknown as {
-    default: new (o: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> };
-  };
+  const { default: dynalite } = await import('dynalite');
+  const { default: S3rver } = await import('s3rver');
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

@@ -27,6 +27,8 @@ export interface TargetCall {
   request: ChatRequest;
   /** Aborted when the client goes away, a timeout fires, or a hedge wins. */
   signal: AbortSignal;
+  /** Per-target overrides from the route configuration. */
+  overrides?: { maxTokens?: number; temperature?: number };
 }
 
 export type ProviderKind = 'openai' | 'anthropic' | 'compatible' | 'echo';

@@ -1,0 +1,113 @@
+// Composition of the chat service (chat completions + health) from configuration. The Lambda
+// entry and the local dev server both call this; tests do too.
+import type { Config } from '../config';
+import { type HttpHandler, jsonResponse } from '../http/types';
+import { Router } from '../http/router';
+import type { Logger } from '../observability/log';
+import { createProviders, type Providers } from '../providers/registry';
+import { type BreakerLike, noBreaker } from '../routing/breaker-types';
+import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fallback';
+import { type ChatDeps, createChatHandler, type TurnEnricher } from './handler';
+import type { TurnRecord } from './turn-record';
+
+export interface TargetHealth {
+  id: string;
+  provider: string;
+  model: string;
+  keyConfigured: boolean;
+  state?: string;
+  recentFailures?: number;
+  lastErrorClass?: string;
+  openUntil?: string;
+}
+
+export interface HealthReport {
+  status: 'ok';
+  echoFallback: boolean;
+  chatAuth: 'bearer' | 'open';
+  routes: { name: string; targets: TargetHealth[] }[];
+}
+
+export interface BreakerSnapshotSource {
+  snapshot(targets: string[]): Promise<
+    Record<string, { state: string; recentFailures: number; lastErrorClass?: string; openUntil?: number }>
+  >;
+}
+
+export interface ChatAppOptions {
+  config: Config;
+  log: Logger;
+  breaker?: BreakerLike & Partial<BreakerSnapshotSource>;
+  enricher?: TurnEnricher;
+  admitTurn?: ChatDeps['admitTurn'];
+  onTurnEnd?: (record: TurnRecord) => void;
+  fallback?: Partial<FallbackSettings>;
+  streamIdleTimeoutMs?: number;
+  providers?: Providers;
+}
+
+export interface ChatApp {
+  handler: HttpHandler;
+  router: Router;
+  providers: Providers;
+  health(): Promise<HealthReport>;
+}
+
+export function createChatApp(opts: ChatAppOptions): ChatApp {
+  const { config, log } = opts;
+  const providers = opts.providers ?? createProviders(config);
+  const breaker = opts.breaker ?? noBreaker;
+  const chat = createChatHandler({
+    config,
+    providers,
+    breaker,
+    fallback: { ...DEFAULT_FALLBACK_SETTINGS, firstByteTimeoutMs: config.firstByteTimeoutMs, ...opts.fallback },
+    log,
+    ...(opts.enricher ? { enricher: opts.enricher } : {}),
+    ...(opts.admitTurn ? { admitTurn: opts.admitTurn } : {}),
+    ...(opts.onTurnEnd ? { onTurnEnd: opts.onTurnEnd } : {}),
+    ...(opts.streamIdleTimeoutMs ? { streamIdleTimeoutMs: opts.streamIdleTimeoutMs } : {}),
+  });
+
+  async function health(): Promise<HealthReport> {
+    const routes = [...config.routes.values()];
+    const ids = [...new Set(routes.flatMap((r) => r.targets.map((t) => t.id)))];
+    let snap: Awaited<ReturnType<BreakerSnapshotSource['snapshot']>> = {};
+    try {
+      snap = opts.breaker?.snapshot ? await opts.breaker.snapshot(ids) : {};
+    } catch (err) {
+      log.warn('breaker snapshot failed', { error: err });
+    }
+    return {
+      status: 'ok',
+      echoFallback: config.echoFallback,
+      chatAuth: config.chatApiKey ? 'bearer' : 'open',
+      routes: routes.map((r) => ({
+        name: r.name,
+        targets: r.targets.map((t) => {
+          const s = snap[t.id];
+          const h: TargetHealth = {
+            id: t.id,
+            provider: t.provider,
+            model: t.model,
+            keyConfigured: providers.get(t.provider)?.configured ?? false,
+          };
+          if (s) {
+            h.state = s.state;
+            h.recentFailures = s.recentFailures;
+            if (s.lastErrorClass) h.lastErrorClass = s.lastErrorClass;
+            if (s.openUntil) h.openUntil = new Date(s.openUntil).toISOString();
+          }
+          return h;
+        }),
+      })),
+    };
+  }
+
+  const router = new Router()
+    .on('POST', '/v1/chat/completions', (req, _p, signal) => chat(req, signal))
+    .on('POST', '/chat/completions', (req, _p, signal) => chat(req, signal))
+    .on('GET', '/health', async () => jsonResponse(200, await health()));
+
+  return { handler: router.handler(), router, providers, health };
+}

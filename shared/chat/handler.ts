@@ -1,0 +1,254 @@
+// The chat completions endpoint, host-neutral: auth, parse, route, enrich with the session's
+// images, open an upstream stream (with failover) and encode it as SSE or one JSON object.
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config';
+import { ApiError, NotFoundError, PayloadTooLargeError, UpstreamError, toApiError } from '../errors';
+import { type HttpRequest, type HttpResponse, jsonResponse } from '../http/types';
+import { ChunkEncoder, CompletionAggregator, newResponseIdentity } from '../openai/chunks';
+import type { ChatRequest } from '../openai/schema';
+import { SSE_DONE, SSE_HEADERS, sseData, sseError } from '../openai/sse';
+import type { Logger } from '../observability/log';
+import type { Providers } from '../providers/registry';
+import type { StreamEvent } from '../providers/types';
+import { toUpstreamError } from '../providers/upstream-error';
+import type { BreakerLike } from '../routing/breaker-types';
+import { type FallbackSettings, type OpenStream, openStream } from '../routing/fallback';
+import { findRoute, type Route, type RouteTarget } from '../routing/routes';
+import { checkBearer } from './auth';
+import { parseChatRequest } from './parse';
+import type { TurnRecord } from './turn-record';
+
+/** Adds a conversation's images (issue: image context) to a turn; identity when absent. */
+export interface TurnEnricher {
+  enrich(
+    request: ChatRequest,
+    http: HttpRequest,
+    signal: AbortSignal,
+  ): Promise<{ request: ChatRequest; sessionId?: string; imageCount: number; prepare?: (t: RouteTarget, r: ChatRequest) => Promise<ChatRequest> }>;
+}
+
+export interface ChatDeps {
+  config: Config;
+  providers: Providers;
+  breaker: BreakerLike;
+  fallback: FallbackSettings;
+  log: Logger;
+  enricher?: TurnEnricher;
+  /** Checked before any upstream call (per-session budgets); throws an ApiError to refuse. */
+  admitTurn?: (sessionId: string | undefined) => Promise<void>;
+  onTurnEnd?: (record: TurnRecord) => void;
+  /** Milliseconds without an upstream event, mid-stream, before the stream is ended with an error. */
+  streamIdleTimeoutMs?: number;
+  now?: () => number;
+}
+
+const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
+
+export function isChatPath(path: string): boolean {
+  return CHAT_PATHS.has(path.replace(/\/+$/, ''));
+}
+
+function errorResponse(err: ApiError, requestId: string): HttpResponse {
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
+  return jsonResponse(err.status, err.toBody(), headers);
+}
+
+export function createChatHandler(deps: ChatDeps) {
+  const now = deps.now ?? Date.now;
+  const idleTimeoutMs = deps.streamIdleTimeoutMs ?? 30_000;
+
+  return async function handleChat(http: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    const t0 = now();
+    const requestId = randomUUID();
+    const log = deps.log.child({ requestId });
+    const record: TurnRecord = {
+      requestId,
+      requestedModel: '',
+      route: '',
+      attempts: [],
+      stream: false,
+      imageCount: 0,
+      totalMs: 0,
+      status: 200,
+    };
+    const finishRecord = (status: number, error?: string) => {
+      record.status = status;
+      if (error) record.error = error;
+      record.totalMs = now() - t0;
+      deps.onTurnEnd?.(record);
+    };
+
+    let request: ChatRequest;
+    let route: Route;
+    let prepare: ((t: RouteTarget, r: ChatRequest) => Promise<ChatRequest>) | undefined;
+    try {
+      if (http.method !== 'POST') throw new ApiError(405, 'invalid_request_error', 'Use POST for chat completions.', { code: 'method_not_allowed' });
+      checkBearer(http.headers.authorization, deps.config.chatApiKey);
+      if (http.body.length > deps.config.maxBodyBytes) {
+        throw new PayloadTooLargeError(`The request body is ${http.body.length} bytes; the limit is ${deps.config.maxBodyBytes}.`);
+      }
+      request = parseChatRequest(http.body);
+      record.requestedModel = request.model;
+      record.stream = request.stream === true;
+      const found = findRoute(deps.config.routes, request.model);
+      if (!found) throw new NotFoundError(`No route for model "${request.model}". Configure it in MODEL_ROUTES (or add a "*" route).`, 'model_not_found', 'model');
+      route = found;
+      record.route = route.name;
+      if (deps.enricher) {
+        const enriched = await deps.enricher.enrich(request, http, signal);
+        request = enriched.request;
+        prepare = enriched.prepare;
+        record.imageCount = enriched.imageCount;
+        if (enriched.sessionId) record.sessionId = enriched.sessionId;
+      }
+      await deps.admitTurn?.(record.sessionId);
+    } catch (err) {
+      const apiErr = toApiError(err);
+      if (apiErr.status >= 500) log.error('chat request failed', { error: err });
+      finishRecord(apiErr.status, apiErr.code ?? apiErr.type);
+      return errorResponse(apiErr, requestId);
+    }
+
+    const open = () =>
+      openStream(route, request, {
+        providers: deps.providers,
+        breaker: deps.breaker,
+        settings: deps.fallback,
+        signal,
+        now,
+        log: (level, msg, fields) => log[level](msg, fields),
+        ...(prepare ? { prepareRequest: prepare } : {}),
+      });
+
+    const identity = newResponseIdentity(request.model, now());
+    const headers = { 'x-request-id': requestId };
+
+    if (request.stream !== true) {
+      let upstream: OpenStream | undefined;
+      try {
+        upstream = await open();
+        record.provider = upstream.target.provider;
+        record.model = upstream.model;
+        record.attempts = upstream.attempts;
+        record.ttftMs = upstream.firstEventMs;
+        const agg = new CompletionAggregator();
+        for await (const event of withIdleTimeout(upstream, idleTimeoutMs)) agg.add(event);
+        upstream.settle();
+        const completion = agg.result(identity);
+        if (agg.usage) record.usage = agg.usage;
+        record.finishReason = completion.choices[0]?.finish_reason;
+        finishRecord(200);
+        return jsonResponse(200, completion, headers);
+      } catch (err) {
+        const apiErr = toApiError(err);
+        if (upstream && err instanceof UpstreamError) upstream.settle(err);
+        if (err && typeof err === 'object' && 'attempts' in err) record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
+        log.warn('chat turn failed', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
+        finishRecord(apiErr.status, apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type));
+        return errorResponse(apiErr, requestId);
+      }
+    }
+
+    const encoder = new ChunkEncoder(identity, request.stream_options?.include_usage === true);
+    const bufferWords = route.bufferWords;
+
+    async function* pump(upstream: OpenStream): AsyncGenerator<string> {
+      record.provider = upstream.target.provider;
+      record.model = upstream.model;
+      record.attempts = upstream.attempts;
+      record.ttftMs = upstream.firstEventMs;
+      let ended = false;
+      try {
+        for await (const event of withIdleTimeout(upstream, idleTimeoutMs)) {
+          const chunk = encoder.encode(event);
+          if (chunk) yield sseData(chunk);
+        }
+        for (const chunk of encoder.end()) yield sseData(chunk);
+        yield SSE_DONE;
+        ended = true;
+        upstream.settle();
+        if (encoder.finalUsage) record.usage = encoder.finalUsage;
+        record.finishReason = encoder.finalReason ?? 'stop';
+        finishRecord(200);
+      } catch (err) {
+        const upErr = err instanceof UpstreamError ? err : toUpstreamError(err, upstream.target.provider, signal);
+        upstream.settle(upErr);
+        ended = true;
+        log.warn('stream failed after the first byte', { target: upstream.target.id, errorClass: upErr.errorClass });
+        finishRecord(200, upErr.errorClass);
+        if (!signal.aborted) yield sseError(upErr.toBody());
+      } finally {
+        // Client went away (the host stopped iterating): stop the upstream too.
+        if (!ended) {
+          upstream.abort(new UpstreamError('client disconnected', { errorClass: 'aborted' }));
+          upstream.settle(new UpstreamError('client disconnected', { errorClass: 'aborted' }));
+          finishRecord(499, 'client_disconnected');
+        }
+      }
+    }
+
+    if (bufferWords) {
+      // 200 is committed now; anything that fails before the first upstream byte becomes an
+      // error event. Failover still works: the buffer words belong to no provider.
+      async function* withBuffer(): AsyncGenerator<string> {
+        yield sseData(encoder.text(bufferWords!));
+        let upstream: OpenStream;
+        try {
+          upstream = await open();
+        } catch (err) {
+          const apiErr = toApiError(err);
+          if (err && typeof err === 'object' && 'attempts' in err) record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
+          finishRecord(apiErr.status, apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type));
+          if (!signal.aborted) yield sseError(apiErr.toBody());
+          return;
+        }
+        yield* pump(upstream);
+      }
+      return { status: 200, headers: { ...SSE_HEADERS, ...headers }, stream: withBuffer() };
+    }
+
+    let upstream: OpenStream;
+    try {
+      upstream = await open();
+    } catch (err) {
+      const apiErr = toApiError(err);
+      if (err && typeof err === 'object' && 'attempts' in err) record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
+      log.warn('chat turn failed before the first byte', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
+      finishRecord(apiErr.status, apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type));
+      return errorResponse(apiErr, requestId);
+    }
+    return { status: 200, headers: { ...SSE_HEADERS, ...headers }, stream: pump(upstream) };
+  };
+}
+
+/**
+ * Yields the stream's first event and the rest, ending it with an UpstreamError when the
+ * upstream goes silent for `idleMs` mid-stream (a hang must never become a hung client).
+ * One timer, refreshed per event, aborts the upstream call; the provider then throws the
+ * abort reason. No per-token promises or timers on the hot path.
+ */
+async function* withIdleTimeout(upstream: OpenStream, idleMs: number): AsyncGenerator<StreamEvent> {
+  yield upstream.first;
+  const it = upstream.rest;
+  const timer = setTimeout(() => {
+    upstream.abort(
+      new UpstreamError(`${upstream.target.id} went silent for ${idleMs} ms mid-stream`, {
+        status: 504,
+        errorClass: 'stream_idle_timeout',
+        code: 'upstream_stream_timeout',
+      }),
+    );
+  }, idleMs);
+  try {
+    while (true) {
+      const r = await it.next();
+      if (r.done) return;
+      timer.refresh();
+      yield r.value;
+      timer.refresh();
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,69 @@
+// Method + path routing with `:param` segments. Unknown paths get an OpenAI-style 404, a
+// known path with another method a 405, so every answer is a JSON error a client can read.
+import { ApiError, NotFoundError, toApiError } from '../errors';
+import { type HttpHandler, type HttpRequest, type HttpResponse, jsonResponse } from './types';
+
+export type RouteHandler = (req: HttpRequest, params: Record<string, string>, signal: AbortSignal) => Promise<HttpResponse>;
+
+interface Entry {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: RouteHandler;
+}
+
+export class Router {
+  private readonly entries: Entry[] = [];
+
+  on(method: string, path: string, handler: RouteHandler): this {
+    const names: string[] = [];
+    const source = path
+      .split('/')
+      .map((seg) => {
+        if (seg.startsWith(':')) {
+          names.push(seg.slice(1));
+          return '([^/]+)';
+        }
+        return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('/');
+    this.entries.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
+    return this;
+  }
+
+  /** The routing handler; any thrown error becomes its OpenAI-style JSON error response. */
+  handler(onError?: (err: unknown) => void): HttpHandler {
+    const route = this.dispatch.bind(this);
+    return async (req, signal) => {
+      try {
+        return await route(req, signal);
+      } catch (err) {
+        const apiErr = toApiError(err);
+        if (apiErr.status >= 500) onError?.(err);
+        const headers: Record<string, string> = {};
+        if (apiErr.retryAfterSeconds !== undefined) headers['retry-after'] = String(apiErr.retryAfterSeconds);
+        return jsonResponse(apiErr.status, apiErr.toBody(), headers);
+      }
+    };
+  }
+
+  private async dispatch(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    {
+      let pathMatched = false;
+      for (const e of this.entries) {
+        const m = e.pattern.exec(req.path);
+        if (!m) continue;
+        pathMatched = true;
+        if (e.method !== req.method) continue;
+        const params: Record<string, string> = {};
+        e.names.forEach((n, i) => {
+          params[n] = decodeURIComponent(m[i + 1]!);
+        });
+        return e.handler(req, params, signal);
+      }
+      if (pathMatched && req.method === 'OPTIONS') return { status: 204, headers: {}, body: '' };
+      if (pathMatched) throw new ApiError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${req.path}.`, { code: 'method_not_allowed' });
+      throw new NotFoundError(`No endpoint at ${req.method} ${req.path}.`, 'unknown_url');
+    }
+  }
+}

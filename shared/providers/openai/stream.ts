@@ -1,0 +1,45 @@
+// OpenAI-format chunks from upstream -> our StreamEvents. Pure.
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { FinishReason, StreamEvent } from '../types';
+
+type UpstreamDelta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null; reasoning?: string | null };
+
+const FINISH: Record<string, FinishReason> = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  content_filter: 'content_filter',
+};
+
+export async function* openaiChunksToEvents(chunks: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<StreamEvent> {
+  for await (const chunk of chunks) {
+    const choice = chunk.choices?.[0];
+    if (choice) {
+      const delta = (choice.delta ?? {}) as UpstreamDelta;
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (reasoning) yield { type: 'reasoning', text: reasoning };
+      if (delta.content) yield { type: 'text', text: delta.content };
+      for (const call of delta.tool_calls ?? []) {
+        const event: StreamEvent & { type: 'tool_call' } = { type: 'tool_call', index: call.index };
+        if (call.id) event.id = call.id;
+        if (call.function?.name) event.name = call.function.name;
+        if (call.function?.arguments) event.arguments = call.function.arguments;
+        yield event;
+      }
+      if (choice.finish_reason) yield { type: 'finish', reason: FINISH[choice.finish_reason] ?? 'stop' };
+    }
+    if (chunk.usage) {
+      const cached = chunk.usage.prompt_tokens_details?.cached_tokens;
+      yield {
+        type: 'usage',
+        usage: {
+          prompt_tokens: chunk.usage.prompt_tokens,
+          completion_tokens: chunk.usage.completion_tokens,
+          total_tokens: chunk.usage.total_tokens,
+          ...(cached != null ? { cached_tokens: cached } : {}),
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// Starts the real chat app behind the real local host on a loopback port, for tests and benches.
+import type { AddressInfo } from 'node:net';
+import { type ChatApp, type ChatAppOptions, createChatApp } from '../../shared/chat/app';
+import { type Env, loadConfig } from '../../shared/config';
+import { createNodeHost } from '../../infra/local/node-host';
+import { silentLogger } from '../../shared/observability/log';
+import type { TurnRecord } from '../../shared/chat/turn-record';
+
+export interface RunningChatServer {
+  url: string;
+  app: ChatApp;
+  turns: TurnRecord[];
+  close(): Promise<void>;
+}
+
+export async function startChatServer(
+  env: Env,
+  opts: Omit<ChatAppOptions, 'config' | 'log'> = {},
+): Promise<RunningChatServer> {
+  const config = loadConfig({ PORT: '0', ...env });
+  const turns: TurnRecord[] = [];
+  const app = createChatApp({
+    ...opts,
+    config,
+    log: silentLogger,
+    onTurnEnd: (r) => {
+      turns.push(r);
+      opts.onTurnEnd?.(r);
+    },
+  });
+  const server = createNodeHost(app.handler, { maxBodyBytes: config.maxBodyBytes });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    turns,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Reads a whole SSE response as raw text (to check framing the SDK would hide). */
+export async function rawPost(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/** The JSON payloads of an SSE text, `[DONE]` kept as the string. */
+export function sseEvents(text: string): unknown[] {
+  return text
+    .split('\n\n')
+    .filter((f) => f.startsWith('data: '))
+    .map((f) => f.slice(6))
+    .map((d) => (d === '[DONE]' ? d : JSON.parse(d)));
+}
