@@ -1,0 +1,46 @@
+// The Anthropic provider: translates the chat request, streams the Messages API through the
+// official SDK, and reports every failure as an UpstreamError.
+import Anthropic from '@anthropic-ai/sdk';
+import { isProviderConfigured, type ProviderConfig } from '../../config';
+import type { Provider, StreamEvent, TargetCall } from '../types';
+import { toAnthropicRequest } from './request';
+import { anthropicStreamToEvents } from './stream';
+import { toAnthropicUpstreamError } from './upstream-errors';
+
+export interface AnthropicProviderOptions {
+  /** max_tokens when neither the client nor the route sets one (Anthropic requires it). */
+  defaultMaxTokens: number;
+  /** Upper bound on one upstream request. */
+  timeoutMs: number;
+}
+
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProviderOptions): Provider {
+  // Everything comes from our validated config, so the SDK must not fall back to reading
+  // ANTHROPIC_* variables itself. Retries and failover belong to the routing layer.
+  const client = new Anthropic({
+    apiKey: cfg.apiKey ?? null,
+    authToken: null,
+    baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
+    maxRetries: 0,
+    timeout: opts.timeoutMs,
+  });
+  return {
+    name: cfg.name,
+    kind: cfg.kind,
+    configured: isProviderConfigured(cfg),
+    async *stream(call: TargetCall): AsyncGenerator<StreamEvent> {
+      try {
+        const body = toAnthropicRequest(call.request, call.model, {
+          defaultMaxTokens: opts.defaultMaxTokens,
+          maxTokens: call.overrides?.maxTokens,
+        });
+        const upstream = await client.messages.create(body, { signal: call.signal });
+        yield* anthropicStreamToEvents(upstream, cfg.name);
+      } catch (err) {
+        throw toAnthropicUpstreamError(err, cfg.name, call.signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// Test helper: reads a recorded Anthropic SSE fixture and replays it as the event objects the
+// stream translator consumes (ping and error frames included, as on the wire).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnthropicStreamEvent } from '../../../../shared/providers/anthropic/stream';
+
+const FIXTURES = join(__dirname, '../../../fixtures/anthropic');
+
+/** The raw wire text of `test/fixtures/anthropic/<name>.sse`. */
+export function fixtureText(name: string): string {
+  return readFileSync(join(FIXTURES, `${name}.sse`), 'utf8');
+}
+
+/** Line-by-line SSE parsing: a blank line ends an event; `data:` lines join with "\n". */
+export function parseSse(text: string): Array<{ event: string | null; data: string }> {
+  const out: Array<{ event: string | null; data: string }> = [];
+  let event: string | null = null;
+  let data: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '') {
+      if (data.length > 0) out.push({ event, data: data.join('\n') });
+      event = null;
+      data = [];
+    } else if (line.startsWith('event:')) {
+      event = line.slice(6).trim();
+    } else if (line.startsWith('data:')) {
+      data.push(line.slice(5).replace(/^ /, ''));
+    }
+  }
+  return out;
+}
+
+export function fixtureEvents(name: string): AnthropicStreamEvent[] {
+  return parseSse(fixtureText(name)).map((frame) => JSON.parse(frame.data) as AnthropicStreamEvent);
+}
+
+export async function* replay<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) yield item;
+}
+
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+/** Collects what an iterable yielded before it threw, and what it threw. */
+export async function collectUntilError<T>(
+  iterable: AsyncIterable<T>,
+): Promise<{ items: T[]; error: unknown }> {
+  const items: T[] = [];
+  try {
+    for await (const item of iterable) items.push(item);
+  } catch (error) {
+    return { items, error };
+  }
+  return { items, error: undefined };
+}
