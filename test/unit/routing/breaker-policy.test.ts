@@ -37,7 +37,11 @@ test('opening sets the base cooldown and bumps the version', () => {
 
 test('an open breaker refuses until the cooldown ends, then asks for a probe', () => {
   const open = openRecord(INITIAL_RECORD, T0, s, 'timeout');
-  expect(decideAdmission(open, T0 + 29_999)).toEqual({ kind: 'reject', state: 'open', retryAtMs: T0 + 30_000 });
+  expect(decideAdmission(open, T0 + 29_999)).toEqual({
+    kind: 'reject',
+    state: 'open',
+    retryAtMs: T0 + 30_000,
+  });
   expect(visibleState(open, T0 + 29_999)).toBe('open');
   expect(decideAdmission(open, T0 + 30_000)).toEqual({ kind: 'take_probe' });
   expect(visibleState(open, T0 + 30_000)).toBe('half_open');
@@ -46,7 +50,12 @@ test('an open breaker refuses until the cooldown ends, then asks for a probe', (
 test('while a probe holds its lease everyone else is refused; after the lease another probe may go', () => {
   const open = openRecord(INITIAL_RECORD, T0, s, 'timeout');
   const probing = probeTakenRecord(open, T0 + 30_000, s, 'p1');
-  expect(probing).toMatchObject({ state: 'half_open', version: 2, probeId: 'p1', probeLeaseUntil: T0 + 45_000 });
+  expect(probing).toMatchObject({
+    state: 'half_open',
+    version: 2,
+    probeId: 'p1',
+    probeLeaseUntil: T0 + 45_000,
+  });
   expect(decideAdmission(probing, T0 + 44_999)).toEqual({
     kind: 'reject',
     state: 'half_open',
@@ -58,7 +67,13 @@ test('while a probe holds its lease everyone else is refused; after the lease an
 test('a successful probe closes, resets the cooldown and starts a new counting generation', () => {
   const probing = probeTakenRecord(openRecord(INITIAL_RECORD, T0, s, 'timeout'), T0 + 30_000, s, 'p1');
   const closed = closedAfterProbeRecord(probing, s);
-  expect(closed).toMatchObject({ state: 'closed', version: 3, generation: 1, openUntil: 0, probeLeaseUntil: 0 });
+  expect(closed).toMatchObject({
+    state: 'closed',
+    version: 3,
+    generation: 1,
+    openUntil: 0,
+    probeLeaseUntil: 0,
+  });
   expect(closed.probeId).toBeUndefined();
   expect(closed.cooldownMs).toBe(30_000);
   expect(decideAdmission(closed, T0 + 30_001)).toEqual({ kind: 'allow' });
