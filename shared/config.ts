@@ -1,8 +1,8 @@
 // The one place where the environment becomes typed configuration. Read once at start,
 // validated once, then passed in; nothing deeper reads process.env.
 import { z } from 'zod';
-import { ConfigError, parseRoutes, type Routes } from './routing/routes';
 import type { ProviderKind } from './providers/types';
+import { ConfigError, parseRoutes, type Routes } from './routing/routes';
 
 export { ConfigError };
 
@@ -15,6 +15,8 @@ export interface ProviderConfig {
   baseURL?: string;
   /** How session images reach this provider unless a route target says otherwise. */
   imageDelivery: 'inline' | 'url';
+  /** Switched off by configuration (echo in a deployed stack). */
+  disabled?: boolean;
 }
 
 export interface Config {
@@ -34,6 +36,35 @@ export interface Config {
   anthropicDefaultMaxTokens: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   port: number;
+  /** A deployed stack: the chat key is mandatory and echo is off unless ALLOW_ECHO=true. */
+  deployed: boolean;
+  stage: string;
+  storage: StorageConfig;
+  /** Per-session spend caps (unset = unlimited). */
+  sessionBudget: { maxTokens?: number; maxCostUsd?: number };
+  /** JSON price overrides (USD per million tokens), merged over the built-in catalog. */
+  modelPricesJson: string | undefined;
+}
+
+export interface StorageConfig {
+  region: string | undefined;
+  sessionsTable: string | undefined;
+  controlTable: string | undefined;
+  imagesBucket: string | undefined;
+  /** Local emulators (dynalite, s3rver); unset on AWS. */
+  dynamoEndpoint: string | undefined;
+  s3Endpoint: string | undefined;
+}
+
+export function loadStorageConfig(env: Env): StorageConfig {
+  return {
+    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION),
+    sessionsTable: nonEmpty(env.SESSIONS_TABLE),
+    controlTable: nonEmpty(env.CONTROL_TABLE),
+    imagesBucket: nonEmpty(env.IMAGES_BUCKET),
+    dynamoEndpoint: nonEmpty(env.AWS_ENDPOINT_URL_DYNAMODB),
+    s3Endpoint: nonEmpty(env.AWS_ENDPOINT_URL_S3),
+  };
 }
 
 export const GEMINI_OPENAI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta/openai/';
@@ -56,7 +87,15 @@ function int(env: Env, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function positiveNumber(env: Env, name: string): number {
+  const n = Number(env[name]);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError(`${name} must be a positive number, got "${env[name]}"`);
   return n;
 }
 
@@ -103,10 +142,13 @@ export function loadProviders(env: Env): Map<string, ProviderConfig> {
     const parsed = compatibleSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ConfigError(`COMPATIBLE_PROVIDERS is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new ConfigError(
+        `COMPATIBLE_PROVIDERS is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      );
     }
     for (const [name, spec] of Object.entries(parsed.data)) {
-      if (RESERVED.has(name)) throw new ConfigError(`COMPATIBLE_PROVIDERS: "${name}" is a built-in provider name`);
+      if (RESERVED.has(name))
+        throw new ConfigError(`COMPATIBLE_PROVIDERS: "${name}" is a built-in provider name`);
       add({
         name,
         kind: 'compatible',
@@ -121,6 +163,7 @@ export function loadProviders(env: Env): Map<string, ProviderConfig> {
 
 /** Whether a provider can be called: a key, or (compatible servers such as Ollama) a base URL. */
 export function isProviderConfigured(p: ProviderConfig): boolean {
+  if (p.disabled) return false;
   if (p.kind === 'echo') return true;
   if (p.kind === 'compatible' && p.name !== 'gemini') return p.baseURL !== undefined;
   return p.apiKey !== undefined;
@@ -140,7 +183,10 @@ function defaultRoutesJson(providers: Map<string, ProviderConfig>): { json: stri
 }
 
 export function loadConfig(env: Env): Config {
+  const deployed = env.REQUIRE_CHAT_API_KEY === 'true';
   const providers = loadProviders(env);
+  if (deployed && env.ALLOW_ECHO !== 'true')
+    providers.set('echo', { ...providers.get('echo')!, disabled: true });
   const explicit = nonEmpty(env.MODEL_ROUTES);
   const fallback = explicit ? undefined : defaultRoutesJson(providers);
   const routes = parseRoutes(explicit ?? fallback!.json, new Set(providers.keys()));
@@ -159,5 +205,15 @@ export function loadConfig(env: Env): Config {
     anthropicDefaultMaxTokens: int(env, 'ANTHROPIC_DEFAULT_MAX_TOKENS', 1024),
     logLevel: logLevel as Config['logLevel'],
     port: int(env, 'PORT', 8787, 0),
+    deployed,
+    stage: nonEmpty(env.STAGE) ?? 'local',
+    storage: loadStorageConfig(env),
+    sessionBudget: {
+      ...(nonEmpty(env.SESSION_MAX_TOKENS) ? { maxTokens: int(env, 'SESSION_MAX_TOKENS', 0) } : {}),
+      ...(nonEmpty(env.SESSION_MAX_COST_USD)
+        ? { maxCostUsd: positiveNumber(env, 'SESSION_MAX_COST_USD') }
+        : {}),
+    },
+    modelPricesJson: nonEmpty(env.MODEL_PRICES),
   };
 }

@@ -104,7 +104,15 @@ export class UpstreamError extends ApiError {
   ) {
     const status = opts.status ?? 502;
     const type: OpenAIErrorType =
-      status === 504 ? 'timeout_error' : status === 429 ? 'rate_limit_error' : status === 400 ? 'invalid_request_error' : status === 503 ? 'service_unavailable' : 'upstream_error';
+      status === 504
+        ? 'timeout_error'
+        : status === 429
+          ? 'rate_limit_error'
+          : status === 400
+            ? 'invalid_request_error'
+            : status === 503
+              ? 'service_unavailable'
+              : 'upstream_error';
     super(status, type, message, {
       code: opts.code ?? 'upstream_error',
       cause: opts.cause,

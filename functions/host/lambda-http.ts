@@ -38,7 +38,10 @@ export interface AwsLambdaGlobal {
     fn: (event: E, responseStream: LambdaResponseStream, context: unknown) => Promise<void>,
   ): unknown;
   HttpResponseStream: {
-    from(stream: LambdaResponseStream, meta: { statusCode: number; headers: Record<string, string> }): LambdaResponseStream;
+    from(
+      stream: LambdaResponseStream,
+      meta: { statusCode: number; headers: Record<string, string> },
+    ): LambdaResponseStream;
   };
 }
 
@@ -49,7 +52,10 @@ export async function writeToResponseStream(
   response: HttpResponse,
   signal: AbortSignal,
 ): Promise<void> {
-  const out = awslambda.HttpResponseStream.from(raw, { statusCode: response.status, headers: response.headers });
+  const out = awslambda.HttpResponseStream.from(raw, {
+    statusCode: response.status,
+    headers: response.headers,
+  });
   if (!response.stream) {
     out.write(response.body ?? '');
     out.end();

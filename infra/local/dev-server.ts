@@ -1,6 +1,7 @@
 // `make dev`: the whole product on one local port, with embedded DynamoDB and S3 emulators.
-import { loadConfig } from '../../shared/config';
+
 import { createChatApp } from '../../shared/chat/app';
+import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/observability/log';
 import { createNodeHost } from './node-host';
 
@@ -15,9 +16,14 @@ async function main(): Promise<void> {
   server.listen(config.port, '127.0.0.1', () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    log.info('listening', { url: `http://127.0.0.1:${port}`, serverUrlForElevenLabs: `http://127.0.0.1:${port}/v1` });
-    if (!config.chatApiKey) log.warn('CHAT_API_KEY is not set: the chat endpoint is OPEN (fine locally, never deployed)');
-    if (config.echoFallback) log.warn('no provider key configured: every model is answered by the echo provider');
+    log.info('listening', {
+      url: `http://127.0.0.1:${port}`,
+      serverUrlForElevenLabs: `http://127.0.0.1:${port}/v1`,
+    });
+    if (!config.chatApiKey)
+      log.warn('CHAT_API_KEY is not set: the chat endpoint is OPEN (fine locally, never deployed)');
+    if (config.echoFallback)
+      log.warn('no provider key configured: every model is answered by the echo provider');
   });
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -46,7 +46,12 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
     s3Dir = mkdtempSync(join(tmpdir(), 's3rver-'));
   }
 
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dynamoPath ? { path: dynamoPath } : {}) });
+  const dynamo = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(dynamoPath ? { path: dynamoPath } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     dynamo.once('error', reject);
     dynamo.listen(opts.dynamoPort ?? 0, '127.0.0.1', () => resolve());
@@ -87,7 +92,12 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
   }
   ddb.destroy();
 
-  const s3c = new S3Client({ endpoint: s3Endpoint, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
+  const s3c = new S3Client({
+    endpoint: s3Endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    forcePathStyle: true,
+  });
   for (const bucket of opts.buckets) {
     try {
       await s3c.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -42,7 +42,11 @@ function toHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-async function writeResponse(res: ServerResponse, response: HttpResponse, signal: AbortSignal): Promise<void> {
+async function writeResponse(
+  res: ServerResponse,
+  response: HttpResponse,
+  signal: AbortSignal,
+): Promise<void> {
   if (!response.stream) {
     res.writeHead(response.status, response.headers);
     res.end(response.body ?? '');
@@ -56,7 +60,8 @@ async function writeResponse(res: ServerResponse, response: HttpResponse, signal
       const r = await it.next();
       if (r.done) break;
       // res.write hands the chunk to the socket at once (Nagle is off); no buffering here.
-      if (!res.write(r.value)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(r.value))
+        await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
     }
   } finally {
     if (signal.aborted) await it.return?.(undefined);

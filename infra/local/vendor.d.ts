@@ -1,6 +1,7 @@
 // Minimal declarations for the two local emulators, which ship no types.
 declare module 'dynalite' {
   import type { Server } from 'node:http';
+
   function dynalite(options?: Record<string, unknown>): Server;
   export default dynalite;
 }

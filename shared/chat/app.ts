@@ -1,8 +1,8 @@
 // Composition of the chat service (chat completions + health) from configuration. The Lambda
 // entry and the local dev server both call this; tests do too.
 import type { Config } from '../config';
-import { type HttpHandler, jsonResponse } from '../http/types';
 import { Router } from '../http/router';
+import { type HttpHandler, jsonResponse } from '../http/types';
 import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
@@ -29,7 +29,9 @@ export interface HealthReport {
 }
 
 export interface BreakerSnapshotSource {
-  snapshot(targets: string[]): Promise<
+  snapshot(
+    targets: string[],
+  ): Promise<
     Record<string, { state: string; recentFailures: number; lastErrorClass?: string; openUntil?: number }>
   >;
 }
@@ -61,7 +63,11 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     config,
     providers,
     breaker,
-    fallback: { ...DEFAULT_FALLBACK_SETTINGS, firstByteTimeoutMs: config.firstByteTimeoutMs, ...opts.fallback },
+    fallback: {
+      ...DEFAULT_FALLBACK_SETTINGS,
+      firstByteTimeoutMs: config.firstByteTimeoutMs,
+      ...opts.fallback,
+    },
     log,
     ...(opts.enricher ? { enricher: opts.enricher } : {}),
     ...(opts.admitTurn ? { admitTurn: opts.admitTurn } : {}),

@@ -2,12 +2,12 @@
 // images, open an upstream stream (with failover) and encode it as SSE or one JSON object.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
-import { ApiError, NotFoundError, PayloadTooLargeError, UpstreamError, toApiError } from '../errors';
+import { ApiError, NotFoundError, PayloadTooLargeError, toApiError, UpstreamError } from '../errors';
 import { type HttpRequest, type HttpResponse, jsonResponse } from '../http/types';
+import type { Logger } from '../observability/log';
 import { ChunkEncoder, CompletionAggregator, newResponseIdentity } from '../openai/chunks';
 import type { ChatRequest } from '../openai/schema';
 import { SSE_DONE, SSE_HEADERS, sseData, sseError } from '../openai/sse';
-import type { Logger } from '../observability/log';
 import type { Providers } from '../providers/registry';
 import type { StreamEvent } from '../providers/types';
 import { toUpstreamError } from '../providers/upstream-error';
@@ -24,7 +24,12 @@ export interface TurnEnricher {
     request: ChatRequest,
     http: HttpRequest,
     signal: AbortSignal,
-  ): Promise<{ request: ChatRequest; sessionId?: string; imageCount: number; prepare?: (t: RouteTarget, r: ChatRequest) => Promise<ChatRequest> }>;
+  ): Promise<{
+    request: ChatRequest;
+    sessionId?: string;
+    imageCount: number;
+    prepare?: (t: RouteTarget, r: ChatRequest) => Promise<ChatRequest>;
+  }>;
 }
 
 export interface ChatDeps {
@@ -83,16 +88,26 @@ export function createChatHandler(deps: ChatDeps) {
     let route: Route;
     let prepare: ((t: RouteTarget, r: ChatRequest) => Promise<ChatRequest>) | undefined;
     try {
-      if (http.method !== 'POST') throw new ApiError(405, 'invalid_request_error', 'Use POST for chat completions.', { code: 'method_not_allowed' });
+      if (http.method !== 'POST')
+        throw new ApiError(405, 'invalid_request_error', 'Use POST for chat completions.', {
+          code: 'method_not_allowed',
+        });
       checkBearer(http.headers.authorization, deps.config.chatApiKey);
       if (http.body.length > deps.config.maxBodyBytes) {
-        throw new PayloadTooLargeError(`The request body is ${http.body.length} bytes; the limit is ${deps.config.maxBodyBytes}.`);
+        throw new PayloadTooLargeError(
+          `The request body is ${http.body.length} bytes; the limit is ${deps.config.maxBodyBytes}.`,
+        );
       }
       request = parseChatRequest(http.body);
       record.requestedModel = request.model;
       record.stream = request.stream === true;
       const found = findRoute(deps.config.routes, request.model);
-      if (!found) throw new NotFoundError(`No route for model "${request.model}". Configure it in MODEL_ROUTES (or add a "*" route).`, 'model_not_found', 'model');
+      if (!found)
+        throw new NotFoundError(
+          `No route for model "${request.model}". Configure it in MODEL_ROUTES (or add a "*" route).`,
+          'model_not_found',
+          'model',
+        );
       route = found;
       record.route = route.name;
       if (deps.enricher) {
@@ -143,9 +158,13 @@ export function createChatHandler(deps: ChatDeps) {
       } catch (err) {
         const apiErr = toApiError(err);
         if (upstream && err instanceof UpstreamError) upstream.settle(err);
-        if (err && typeof err === 'object' && 'attempts' in err) record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
+        if (err && typeof err === 'object' && 'attempts' in err)
+          record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
         log.warn('chat turn failed', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
-        finishRecord(apiErr.status, apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type));
+        finishRecord(
+          apiErr.status,
+          apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type),
+        );
         return errorResponse(apiErr, requestId);
       }
     }
@@ -172,10 +191,14 @@ export function createChatHandler(deps: ChatDeps) {
         record.finishReason = encoder.finalReason ?? 'stop';
         finishRecord(200);
       } catch (err) {
-        const upErr = err instanceof UpstreamError ? err : toUpstreamError(err, upstream.target.provider, signal);
+        const upErr =
+          err instanceof UpstreamError ? err : toUpstreamError(err, upstream.target.provider, signal);
         upstream.settle(upErr);
         ended = true;
-        log.warn('stream failed after the first byte', { target: upstream.target.id, errorClass: upErr.errorClass });
+        log.warn('stream failed after the first byte', {
+          target: upstream.target.id,
+          errorClass: upErr.errorClass,
+        });
         finishRecord(200, upErr.errorClass);
         if (!signal.aborted) yield sseError(upErr.toBody());
       } finally {
@@ -198,8 +221,12 @@ export function createChatHandler(deps: ChatDeps) {
           upstream = await open();
         } catch (err) {
           const apiErr = toApiError(err);
-          if (err && typeof err === 'object' && 'attempts' in err) record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
-          finishRecord(apiErr.status, apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type));
+          if (err && typeof err === 'object' && 'attempts' in err)
+            record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
+          finishRecord(
+            apiErr.status,
+            apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type),
+          );
           if (!signal.aborted) yield sseError(apiErr.toBody());
           return;
         }
@@ -213,9 +240,17 @@ export function createChatHandler(deps: ChatDeps) {
       upstream = await open();
     } catch (err) {
       const apiErr = toApiError(err);
-      if (err && typeof err === 'object' && 'attempts' in err) record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
-      log.warn('chat turn failed before the first byte', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
-      finishRecord(apiErr.status, apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type));
+      if (err && typeof err === 'object' && 'attempts' in err)
+        record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
+      log.warn('chat turn failed before the first byte', {
+        status: apiErr.status,
+        code: apiErr.code,
+        message: apiErr.message,
+      });
+      finishRecord(
+        apiErr.status,
+        apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type),
+      );
       return errorResponse(apiErr, requestId);
     }
     return { status: 200, headers: { ...SSE_HEADERS, ...headers }, stream: pump(upstream) };

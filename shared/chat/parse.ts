@@ -4,12 +4,17 @@ import { type ChatRequest, chatRequestSchema } from '../openai/schema';
 
 export function parseChatRequest(body: Buffer | string): ChatRequest {
   const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (text.trim() === '') throw new ValidationError('The request body is empty; expected a JSON object.', null, 'invalid_json');
+  if (text.trim() === '')
+    throw new ValidationError('The request body is empty; expected a JSON object.', null, 'invalid_json');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ValidationError(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json');
+    throw new ValidationError(
+      `The request body is not valid JSON: ${(err as Error).message}`,
+      null,
+      'invalid_json',
+    );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new ValidationError('The request body must be a JSON object.', null, 'invalid_json');
@@ -17,8 +22,15 @@ export function parseChatRequest(body: Buffer | string): ChatRequest {
   const parsed = chatRequestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const param = issue.path.map(String).join('.').replace(/\.(\d+)/g, '[$1]');
-    throw new ValidationError(`Invalid value for '${param || 'body'}': ${issue.message}`, param || null, 'invalid_value');
+    const param = issue.path
+      .map(String)
+      .join('.')
+      .replace(/\.(\d+)/g, '[$1]');
+    throw new ValidationError(
+      `Invalid value for '${param || 'body'}': ${issue.message}`,
+      param || null,
+      'invalid_value',
+    );
   }
   return parsed.data;
 }

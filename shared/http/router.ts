@@ -3,7 +3,11 @@
 import { ApiError, NotFoundError, toApiError } from '../errors';
 import { type HttpHandler, type HttpRequest, type HttpResponse, jsonResponse } from './types';
 
-export type RouteHandler = (req: HttpRequest, params: Record<string, string>, signal: AbortSignal) => Promise<HttpResponse>;
+export type RouteHandler = (
+  req: HttpRequest,
+  params: Record<string, string>,
+  signal: AbortSignal,
+) => Promise<HttpResponse>;
 
 interface Entry {
   method: string;
@@ -62,7 +66,13 @@ export class Router {
         return e.handler(req, params, signal);
       }
       if (pathMatched && req.method === 'OPTIONS') return { status: 204, headers: {}, body: '' };
-      if (pathMatched) throw new ApiError(405, 'invalid_request_error', `Method ${req.method} is not allowed on ${req.path}.`, { code: 'method_not_allowed' });
+      if (pathMatched)
+        throw new ApiError(
+          405,
+          'invalid_request_error',
+          `Method ${req.method} is not allowed on ${req.path}.`,
+          { code: 'method_not_allowed' },
+        );
       throw new NotFoundError(`No endpoint at ${req.method} ${req.path}.`, 'unknown_url');
     }
   }

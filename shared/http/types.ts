@@ -26,7 +26,11 @@ export interface HttpResponse {
  */
 export type HttpHandler = (req: HttpRequest, signal: AbortSignal) => Promise<HttpResponse>;
 
-export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
+export function jsonResponse(
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse {
   return {
     status,
     headers: { 'content-type': 'application/json', ...headers },

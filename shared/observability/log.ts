@@ -3,7 +3,10 @@
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_KEY = /(authorization|api[-_]?key|secret|token|password|signature|credential)/i;
+// Key names whose values are credentials. Ends-with on "token" keeps counters like
+// prompt_tokens visible while conversationToken or sessionToken are hidden.
+const SECRET_KEY =
+  /(authorization|api[-_]?key|secret|password|signature|credential|cookie|signed[-_]?url|token)$/i;
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -19,7 +22,8 @@ function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1);
+  for (const [k, v] of Object.entries(value))
+    out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1);
   return out;
 }
 
@@ -30,7 +34,15 @@ export function createLogger(
 ): Logger {
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
-    write(JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...base, ...(redact(fields ?? {}) as object) }));
+    write(
+      JSON.stringify({
+        level: lvl,
+        time: new Date().toISOString(),
+        msg,
+        ...base,
+        ...(redact(fields ?? {}) as object),
+      }),
+    );
   };
   return {
     level,

@@ -6,7 +6,8 @@ import type { TurnRecord } from '../chat/turn-record';
 export const METRICS_NAMESPACE = 'ElevenLabsVision';
 
 export function turnMetricsEmf(record: TurnRecord, stage: string, now = Date.now()): Record<string, unknown> {
-  const fallbacks = new Set(record.attempts.filter((a) => a.outcome !== 'skipped_open').map((a) => a.target)).size - 1;
+  const fallbacks =
+    new Set(record.attempts.filter((a) => a.outcome !== 'skipped_open').map((a) => a.target)).size - 1;
   const retries = record.attempts.filter((a) => a.retry > 0).length;
   const metrics: { Name: string; Unit: string }[] = [
     { Name: 'Turns', Unit: 'Count' },
@@ -36,7 +37,9 @@ export function turnMetricsEmf(record: TurnRecord, stage: string, now = Date.now
   return {
     _aws: {
       Timestamp: now,
-      CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['Stage', 'Provider']], Metrics: metrics }],
+      CloudWatchMetrics: [
+        { Namespace: METRICS_NAMESPACE, Dimensions: [['Stage', 'Provider']], Metrics: metrics },
+      ],
     },
     Stage: stage,
     Provider: record.provider ?? 'none',

@@ -11,7 +11,11 @@ export interface ResponseIdentity {
 }
 
 export function newResponseIdentity(model: string, now = Date.now()): ResponseIdentity {
-  return { id: `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`, created: Math.floor(now / 1000), model };
+  return {
+    id: `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`,
+    created: Math.floor(now / 1000),
+    model,
+  };
 }
 
 type ChunkDelta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
@@ -161,7 +165,11 @@ export class CompletionAggregator {
   result(identity: ResponseIdentity): ChatCompletion {
     const toolCalls = [...this.toolCalls.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([, c]) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
+      .map(([, c]) => ({
+        id: c.id,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.arguments },
+      }));
     const message: ChatCompletion.Choice['message'] & { reasoning_content?: string } = {
       role: 'assistant',
       content: this.content === '' && toolCalls.length > 0 ? null : this.content,

@@ -109,7 +109,9 @@ export type FunctionTool = z.infer<typeof functionToolSchema>;
 export type ToolChoice = z.infer<typeof toolChoiceSchema>;
 
 /** Joins a text-only content value into one string. */
-export function contentText(content: string | ReadonlyArray<{ type: string; text?: string }> | null | undefined): string {
+export function contentText(
+  content: string | ReadonlyArray<{ type: string; text?: string }> | null | undefined,
+): string {
   if (content == null) return '';
   if (typeof content === 'string') return content;
   return content

@@ -18,11 +18,14 @@ export function createProviders(config: Config): Providers {
       case 'anthropic':
         out.set(
           p.name,
-          createAnthropicProvider(p, { defaultMaxTokens: config.anthropicDefaultMaxTokens, timeoutMs: config.upstreamTimeoutMs }),
+          createAnthropicProvider(p, {
+            defaultMaxTokens: config.anthropicDefaultMaxTokens,
+            timeoutMs: config.upstreamTimeoutMs,
+          }),
         );
         break;
       case 'echo':
-        out.set(p.name, createEchoProvider());
+        out.set(p.name, createEchoProvider(p));
         break;
       default: {
         const never: never = p.kind;

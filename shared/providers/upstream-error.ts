@@ -106,6 +106,7 @@ export function toUpstreamError(err: unknown, provider: string, signal?: AbortSi
  * (5xx, 529, timeouts, connection errors), not the request (400s) or the client (aborts).
  */
 export function countsAsFailure(err: UpstreamError): boolean {
-  if (err.errorClass === 'aborted' || err.errorClass === 'http_4xx_request' || err.errorClass === 'http_429') return false;
+  if (err.errorClass === 'aborted' || err.errorClass === 'http_4xx_request' || err.errorClass === 'http_429')
+    return false;
   return true;
 }

@@ -29,7 +29,13 @@ export const DEFAULT_FALLBACK_SETTINGS: FallbackSettings = {
   turnBudgetMs: 20_000,
 };
 
-export type AttemptOutcome = 'ok' | 'failed' | 'skipped_open' | 'skipped_unconfigured' | 'hedge_lost' | 'aborted';
+export type AttemptOutcome =
+  | 'ok'
+  | 'failed'
+  | 'skipped_open'
+  | 'skipped_unconfigured'
+  | 'hedge_lost'
+  | 'aborted';
 
 export interface AttemptRecord {
   target: string;
@@ -71,7 +77,11 @@ export interface FallbackDeps {
 /** Raised when no target produced a first byte; names every target and what happened to it. */
 export class AllTargetsFailedError extends UpstreamError {
   readonly attempts: AttemptRecord[];
-  constructor(message: string, opts: ConstructorParameters<typeof UpstreamError>[1], attempts: AttemptRecord[]) {
+  constructor(
+    message: string,
+    opts: ConstructorParameters<typeof UpstreamError>[1],
+    attempts: AttemptRecord[],
+  ) {
     super(message, opts);
     this.attempts = attempts;
   }
@@ -106,13 +116,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Jittered exponential backoff; a server's retry-after wins when it asks for longer. */
-export function backoffMs(retry: number, s: FallbackSettings, retryAfterMs: number | undefined, random: () => number): number {
+export function backoffMs(
+  retry: number,
+  s: FallbackSettings,
+  retryAfterMs: number | undefined,
+  random: () => number,
+): number {
   const exp = Math.min(s.backoffMaxMs, s.backoffBaseMs * 2 ** (retry - 1));
   const jittered = exp / 2 + random() * (exp / 2);
   return retryAfterMs !== undefined ? Math.max(retryAfterMs, jittered) : jittered;
 }
 
-export async function openStream(route: Route, request: ChatRequest, deps: FallbackDeps): Promise<OpenStream> {
+export async function openStream(
+  route: Route,
+  request: ChatRequest,
+  deps: FallbackDeps,
+): Promise<OpenStream> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const { settings, breaker, providers } = deps;
@@ -126,9 +145,21 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
   let hedged = false;
 
   const firstByteTimeout = (t: RouteTarget) =>
-    Math.max(1, Math.min(t.options.firstByteTimeoutMs ?? route.firstByteTimeoutMs ?? settings.firstByteTimeoutMs, deadline - now()));
+    Math.max(
+      1,
+      Math.min(
+        t.options.firstByteTimeoutMs ?? route.firstByteTimeoutMs ?? settings.firstByteTimeoutMs,
+        deadline - now(),
+      ),
+    );
 
-  function start(target: RouteTarget, admission: Admission, retry: number, delayMs: number, hedge: boolean): void {
+  function start(
+    target: RouteTarget,
+    admission: Admission,
+    retry: number,
+    delayMs: number,
+    hedge: boolean,
+  ): void {
     const provider = providers.get(target.provider)!;
     const ctrl = new AbortController();
     const onClientAbort = () => ctrl.abort(deps.signal.reason);
@@ -136,7 +167,8 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
     const key = keySeq++;
     const run = async (): Promise<Started> => {
       await sleep(delayMs, ctrl.signal);
-      if (ctrl.signal.aborted) return { ok: false, error: toUpstreamError(ctrl.signal.reason, target.provider, ctrl.signal) };
+      if (ctrl.signal.aborted)
+        return { ok: false, error: toUpstreamError(ctrl.signal.reason, target.provider, ctrl.signal) };
       const timeoutMs = firstByteTimeout(target);
       const timer = setTimeout(() => {
         ctrl.abort(
@@ -149,7 +181,12 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
       }, timeoutMs);
       const prepared = deps.prepareRequest ? await deps.prepareRequest(target, request) : request;
       const it = provider
-        .stream({ model: targetModel(target, request.model), request: prepared, signal: ctrl.signal, overrides: target.options })
+        .stream({
+          model: targetModel(target, request.model),
+          request: prepared,
+          signal: ctrl.signal,
+          overrides: target.options,
+        })
         [Symbol.asyncIterator]();
       // Some upstream calls cannot be interrupted promptly; the abort promise makes sure a
       // timeout or a cancelled hedge settles this attempt at once anyway.
@@ -196,7 +233,10 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
       const provider = providers.get(target.provider);
       if (!provider?.configured) {
         attempts.push({ target: target.id, outcome: 'skipped_unconfigured', retry: 0, hedge, ms: 0 });
-        failures.push({ target: target.id, detail: 'no API key configured' });
+        failures.push({
+          target: target.id,
+          detail: provider ? 'not configured (no API key, or disabled)' : 'unknown provider',
+        });
         continue;
       }
       const admission = await breaker.admit(target.id);
@@ -225,7 +265,10 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
         : new Promise<'hedge'>((resolve) => {
             hedgeTimer = setTimeout(() => resolve('hedge'), Math.max(0, hedgeAt - now()));
           });
-    const winner = await Promise.race([...[...running.values()].map((r) => r.done), ...(hedgeSignal ? [hedgeSignal] : [])]);
+    const winner = await Promise.race([
+      ...[...running.values()].map((r) => r.done),
+      ...(hedgeSignal ? [hedgeSignal] : []),
+    ]);
     clearTimeout(hedgeTimer);
     if (winner === 'hedge') {
       hedged = true;
@@ -239,7 +282,13 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
     if (result.ok) {
       for (const other of running.values()) {
         other.ctrl.abort(new UpstreamError('hedge lost', { errorClass: 'aborted' }));
-        attempts.push({ target: other.target.id, outcome: 'hedge_lost', retry: other.retry, hedge: other.hedge, ms: now() - other.startedAt });
+        attempts.push({
+          target: other.target.id,
+          outcome: 'hedge_lost',
+          retry: other.retry,
+          hedge: other.hedge,
+          ms: now() - other.startedAt,
+        });
       }
       attempts.push({ target: run.target.id, outcome: 'ok', retry: run.retry, hedge: run.hedge, ms });
       let settled = false;
@@ -254,7 +303,8 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
         settle(error) {
           if (settled) return;
           settled = true;
-          if (error && countsAsFailure(error)) void breaker.recordFailure(run.target.id, run.admission, error.errorClass);
+          if (error && countsAsFailure(error))
+            void breaker.recordFailure(run.target.id, run.admission, error.errorClass);
           else if (!error) void breaker.recordSuccess(run.target.id, run.admission);
         },
       };
@@ -274,7 +324,11 @@ export async function openStream(route: Route, request: ChatRequest, deps: Fallb
       ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
     });
     if (countsAsFailure(error)) void breaker.recordFailure(run.target.id, run.admission, error.errorClass);
-    deps.log?.('warn', 'upstream attempt failed', { target: run.target.id, errorClass: error.errorClass, retry: run.retry });
+    deps.log?.('warn', 'upstream attempt failed', {
+      target: run.target.id,
+      errorClass: error.errorClass,
+      retry: run.retry,
+    });
     if (error.retryable && run.retry < settings.maxRetriesPerTarget) {
       const delay = backoffMs(run.retry + 1, settings, error.retryAfterMs, random);
       if (now() + delay < deadline) {
@@ -308,9 +362,14 @@ function allFailed(
       attempts,
     );
   }
-  const all = (pred: (e: UpstreamError) => boolean) => errors.length === failures.length && errors.every(pred);
+  const all = (pred: (e: UpstreamError) => boolean) =>
+    errors.length === failures.length && errors.every(pred);
   if (all((e) => e.status === 400)) {
-    return new AllTargetsFailedError(`${prefix}: ${summary}`, { status: 400, errorClass: 'http_4xx_request', code: 'upstream_invalid_request' }, attempts);
+    return new AllTargetsFailedError(
+      `${prefix}: ${summary}`,
+      { status: 400, errorClass: 'http_4xx_request', code: 'upstream_invalid_request' },
+      attempts,
+    );
   }
   if (all((e) => e.status === 429)) {
     const wait = Math.max(...errors.map((e) => e.retryAfterMs ?? 1000));

@@ -1,10 +1,10 @@
 // Starts the real chat app behind the real local host on a loopback port, for tests and benches.
 import type { AddressInfo } from 'node:net';
-import { type ChatApp, type ChatAppOptions, createChatApp } from '../../shared/chat/app';
-import { type Env, loadConfig } from '../../shared/config';
 import { createNodeHost } from '../../infra/local/node-host';
-import { silentLogger } from '../../shared/observability/log';
+import { type ChatApp, type ChatAppOptions, createChatApp } from '../../shared/chat/app';
 import type { TurnRecord } from '../../shared/chat/turn-record';
+import { type Env, loadConfig } from '../../shared/config';
+import { silentLogger } from '../../shared/observability/log';
 
 export interface RunningChatServer {
   url: string;
@@ -44,7 +44,11 @@ export async function startChatServer(
 }
 
 /** Reads a whole SSE response as raw text (to check framing the SDK would hide). */
-export async function rawPost(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+export async function rawPost(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

@@ -1,5 +1,6 @@
 // A development provider: streams a deterministic description of what it received, so the
 // whole product (sessions, images, routing, streaming) can be tried with no provider key.
+import { isProviderConfigured, type ProviderConfig } from '../../config';
 import type { ChatRequest } from '../../openai/schema';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 
@@ -7,7 +8,9 @@ function describeImage(url: string): string {
   const m = /^data:([^;,]+)?(;base64)?,/.exec(url);
   if (m) {
     const payload = url.length - m[0].length;
-    const bytes = m[2] ? Math.floor((payload * 3) / 4) - (url.endsWith('==') ? 2 : url.endsWith('=') ? 1 : 0) : payload;
+    const bytes = m[2]
+      ? Math.floor((payload * 3) / 4) - (url.endsWith('==') ? 2 : url.endsWith('=') ? 1 : 0)
+      : payload;
     return `${m[1] ?? 'unknown'} inline, ${bytes} bytes`;
   }
   try {
@@ -45,11 +48,11 @@ export function describeRequest(req: ChatRequest, model: string): string {
   return lines.join(' ');
 }
 
-export function createEchoProvider(): Provider {
+export function createEchoProvider(cfg: ProviderConfig): Provider {
   return {
-    name: 'echo',
+    name: cfg.name,
     kind: 'echo',
-    configured: true,
+    configured: isProviderConfigured(cfg),
     async *stream(call: TargetCall): AsyncGenerator<StreamEvent> {
       const text = describeRequest(call.request, call.model);
       // Word by word, like a model, so streaming is visible end to end.
@@ -62,7 +65,11 @@ export function createEchoProvider(): Provider {
       const prompt = Math.ceil(JSON.stringify(call.request.messages).length / 4);
       yield {
         type: 'usage',
-        usage: { prompt_tokens: prompt, completion_tokens: words.length, total_tokens: prompt + words.length },
+        usage: {
+          prompt_tokens: prompt,
+          completion_tokens: words.length,
+          total_tokens: prompt + words.length,
+        },
       };
     },
   };

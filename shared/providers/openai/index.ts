@@ -1,9 +1,9 @@
 // The OpenAI provider, also used for every OpenAI-compatible server (Gemini, Groq, vLLM, ...).
 import OpenAI from 'openai';
 import type { ProviderConfig } from '../../config';
+import { isProviderConfigured } from '../../config';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toUpstreamError } from '../upstream-error';
-import { isProviderConfigured } from '../../config';
 import { toOpenAIRequest } from './request';
 import { openaiChunksToEvents } from './stream';
 

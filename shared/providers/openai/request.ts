@@ -85,10 +85,14 @@ export function toOpenAIRequest(
     if (req.parallel_tool_calls != null) body.parallel_tool_calls = req.parallel_tool_calls;
   }
   if (req.response_format != null) {
-    body.response_format = req.response_format as unknown as NonNullable<ChatCompletionCreateParamsStreaming['response_format']>;
+    body.response_format = req.response_format as unknown as NonNullable<
+      ChatCompletionCreateParamsStreaming['response_format']
+    >;
   }
   if (reasoning && req.reasoning_effort != null) {
-    body.reasoning_effort = req.reasoning_effort as NonNullable<ChatCompletionCreateParamsStreaming['reasoning_effort']>;
+    body.reasoning_effort = req.reasoning_effort as NonNullable<
+      ChatCompletionCreateParamsStreaming['reasoning_effort']
+    >;
   }
   // ElevenLabs sends `user_id`; OpenAI's field for it is `user`.
   const user = req.user ?? req.user_id ?? undefined;

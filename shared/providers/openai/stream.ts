@@ -2,7 +2,10 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { FinishReason, StreamEvent } from '../types';
 
-type UpstreamDelta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null; reasoning?: string | null };
+type UpstreamDelta = ChatCompletionChunk.Choice.Delta & {
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+};
 
 const FINISH: Record<string, FinishReason> = {
   stop: 'stop',
@@ -12,7 +15,9 @@ const FINISH: Record<string, FinishReason> = {
   content_filter: 'content_filter',
 };
 
-export async function* openaiChunksToEvents(chunks: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<StreamEvent> {
+export async function* openaiChunksToEvents(
+  chunks: AsyncIterable<ChatCompletionChunk>,
+): AsyncGenerator<StreamEvent> {
   for await (const chunk of chunks) {
     const choice = chunk.choices?.[0];
     if (choice) {

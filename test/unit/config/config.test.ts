@@ -20,7 +20,11 @@ test('with a key, the default route passes the requested model through to that p
 test('routes: strings and option objects, exact names before "*", route options kept', () => {
   const routes = parseRoutes(
     JSON.stringify({
-      'gpt-4o': { targets: ['openai:gpt-4o', { target: 'anthropic:claude-sonnet-4-5', firstByteTimeoutMs: 1500 }], bufferWords: '... ', hedgeAfterMs: 700 },
+      'gpt-4o': {
+        targets: ['openai:gpt-4o', { target: 'anthropic:claude-sonnet-4-5', firstByteTimeoutMs: 1500 }],
+        bufferWords: '... ',
+        hedgeAfterMs: 700,
+      },
       '*': ['echo:echo'],
     }),
     known,
@@ -56,19 +60,36 @@ test('MODEL_ROUTES may be a file path', () => {
 
 test('compatible providers: several named instances with their own keys and base URLs', () => {
   const c = loadConfig({
-    COMPATIBLE_PROVIDERS: JSON.stringify({ groq: { baseURL: 'https://api.groq.com/openai/v1', apiKeyEnv: 'GROQ_API_KEY' }, local: { baseURL: 'http://127.0.0.1:11434/v1' } }),
+    COMPATIBLE_PROVIDERS: JSON.stringify({
+      groq: { baseURL: 'https://api.groq.com/openai/v1', apiKeyEnv: 'GROQ_API_KEY' },
+      local: { baseURL: 'http://127.0.0.1:11434/v1' },
+    }),
     GROQ_API_KEY: 'gk',
     MODEL_ROUTES: '{"*": ["groq:llama-3.3-70b", "local:llava"]}',
   });
-  expect(c.providers.get('groq')).toMatchObject({ kind: 'compatible', apiKey: 'gk', baseURL: 'https://api.groq.com/openai/v1' });
-  expect(c.providers.get('local')).toMatchObject({ kind: 'compatible', baseURL: 'http://127.0.0.1:11434/v1' });
-  expect(() => loadConfig({ COMPATIBLE_PROVIDERS: '{"openai": {"baseURL": "https://x"}}' })).toThrow(/built-in/);
-  expect(() => loadConfig({ COMPATIBLE_PROVIDERS: '{"x": {"baseURL": "not a url"}}' })).toThrow(/COMPATIBLE_PROVIDERS is invalid at x.baseURL/);
+  expect(c.providers.get('groq')).toMatchObject({
+    kind: 'compatible',
+    apiKey: 'gk',
+    baseURL: 'https://api.groq.com/openai/v1',
+  });
+  expect(c.providers.get('local')).toMatchObject({
+    kind: 'compatible',
+    baseURL: 'http://127.0.0.1:11434/v1',
+  });
+  expect(() => loadConfig({ COMPATIBLE_PROVIDERS: '{"openai": {"baseURL": "https://x"}}' })).toThrow(
+    /built-in/,
+  );
+  expect(() => loadConfig({ COMPATIBLE_PROVIDERS: '{"x": {"baseURL": "not a url"}}' })).toThrow(
+    /COMPATIBLE_PROVIDERS is invalid at x.baseURL/,
+  );
 });
 
-test('GEMINI_API_KEY configures the gemini compatible provider at Google\'s OpenAI endpoint', () => {
+test("GEMINI_API_KEY configures the gemini compatible provider at Google's OpenAI endpoint", () => {
   const c = loadConfig({ GEMINI_API_KEY: 'g' });
-  expect(c.providers.get('gemini')).toMatchObject({ kind: 'compatible', baseURL: expect.stringContaining('generativelanguage.googleapis.com') });
+  expect(c.providers.get('gemini')).toMatchObject({
+    kind: 'compatible',
+    baseURL: expect.stringContaining('generativelanguage.googleapis.com'),
+  });
   expect(findRoute(c.routes, 'gemini-2.5-flash')!.targets[0]!.provider).toBe('gemini');
 });
 

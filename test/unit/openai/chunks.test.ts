@@ -7,7 +7,10 @@ test('role only on the first chunk; tool call start carries id, type, name and e
   const enc = new ChunkEncoder(id, false);
   const a = enc.encode({ type: 'tool_call', index: 0, id: 'c1', name: 'f' })!;
   const b = enc.encode({ type: 'tool_call', index: 0, arguments: '{}' })!;
-  expect(a.choices[0]!.delta).toEqual({ role: 'assistant', tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '' } }] });
+  expect(a.choices[0]!.delta).toEqual({
+    role: 'assistant',
+    tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '' } }],
+  });
   expect(b.choices[0]!.delta).toEqual({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] });
   const [end] = enc.end();
   expect(end!.choices[0]!.finish_reason).toBe('tool_calls');
@@ -28,7 +31,10 @@ test('finish and usage are held to the end; usage chunk only when asked', () => 
   const w = withUsage.end();
   expect(w).toHaveLength(2);
   expect(w[0]!.choices[0]!.finish_reason).toBe('length');
-  expect(w[1]).toMatchObject({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
+  expect(w[1]).toMatchObject({
+    choices: [],
+    usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+  });
   expect(without.end()).toHaveLength(1);
 });
 

@@ -5,7 +5,12 @@ import { chatRequestSchema } from '../../../shared/openai/schema';
 import type { Provider, StreamEvent, TargetCall } from '../../../shared/providers/types';
 import type { Admission, BreakerLike } from '../../../shared/routing/breaker-types';
 import { noBreaker } from '../../../shared/routing/breaker-types';
-import { AllTargetsFailedError, DEFAULT_FALLBACK_SETTINGS, backoffMs, openStream } from '../../../shared/routing/fallback';
+import {
+  AllTargetsFailedError,
+  backoffMs,
+  DEFAULT_FALLBACK_SETTINGS,
+  openStream,
+} from '../../../shared/routing/fallback';
 import { parseRoutes } from '../../../shared/routing/routes';
 
 type Script = 'ok' | 'hang' | { fail: UpstreamError } | { delayMs: number };
@@ -21,7 +26,9 @@ function scripted(name: string, scripts: Script[]): Provider & { calls: TargetCa
       calls.push(call);
       const s = scripts[Math.min(calls.length - 1, scripts.length - 1)]!;
       if (s === 'hang') {
-        await new Promise((_, reject) => call.signal.addEventListener('abort', () => reject(call.signal.reason)));
+        await new Promise((_, reject) =>
+          call.signal.addEventListener('abort', () => reject(call.signal.reason)),
+        );
       }
       if (typeof s === 'object' && 'fail' in s) throw s.fail;
       if (typeof s === 'object' && 'delayMs' in s) await new Promise((r) => setTimeout(r, s.delayMs));
@@ -32,7 +39,8 @@ function scripted(name: string, scripts: Script[]): Provider & { calls: TargetCa
 }
 
 const request = chatRequestSchema.parse({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
-const http500 = () => new UpstreamError('boom', { upstreamStatus: 500, retryable: true, errorClass: 'http_5xx' });
+const http500 = () =>
+  new UpstreamError('boom', { upstreamStatus: 500, retryable: true, errorClass: 'http_5xx' });
 const settings = { ...DEFAULT_FALLBACK_SETTINGS, backoffBaseMs: 1, backoffMaxMs: 5, firstByteTimeoutMs: 200 };
 
 function routeOf(spec: unknown) {
@@ -40,7 +48,12 @@ function routeOf(spec: unknown) {
 }
 
 function deps(providers: Provider[], breaker: BreakerLike = noBreaker) {
-  return { providers: new Map(providers.map((p) => [p.name, p])), breaker, settings, signal: new AbortController().signal };
+  return {
+    providers: new Map(providers.map((p) => [p.name, p])),
+    breaker,
+    settings,
+    signal: new AbortController().signal,
+  };
 }
 
 test('the primary answers: one attempt, first event returned', async () => {
@@ -65,7 +78,18 @@ test('a retryable error is retried once on the same target, then fails over', as
 });
 
 test('retry-after is honoured before the retry', async () => {
-  const a = scripted('a', [{ fail: new UpstreamError('slow down', { status: 429, upstreamStatus: 429, retryable: true, retryAfterMs: 120, errorClass: 'http_429' }) }, 'ok']);
+  const a = scripted('a', [
+    {
+      fail: new UpstreamError('slow down', {
+        status: 429,
+        upstreamStatus: 429,
+        retryable: true,
+        retryAfterMs: 120,
+        errorClass: 'http_429',
+      }),
+    },
+    'ok',
+  ]);
   const t0 = Date.now();
   const s = await openStream(routeOf(['a:x']), request, deps([a]));
   expect(s.target.id).toBe('a:x');
@@ -82,7 +106,11 @@ test('backoff is jittered within [exp/2, exp] and never shorter than retry-after
 test('a hanging primary costs the first-byte timeout, then the fallback answers', async () => {
   const a = scripted('a', ['hang']);
   const t0 = Date.now();
-  const s = await openStream(routeOf({ targets: ['a:x', 'b:y'], firstByteTimeoutMs: 150 }), request, deps([a, scripted('b', ['ok'])]));
+  const s = await openStream(
+    routeOf({ targets: ['a:x', 'b:y'], firstByteTimeoutMs: 150 }),
+    request,
+    deps([a, scripted('b', ['ok'])]),
+  );
   const took = Date.now() - t0;
   expect(s.target.id).toBe('b:y');
   expect(s.attempts[0]).toMatchObject({ outcome: 'failed', errorClass: 'first_byte_timeout' });
@@ -95,7 +123,11 @@ test('hedging starts the next target after hedgeAfterMs and cancels the loser', 
   const a = scripted('a', ['hang']);
   const b = scripted('b', ['ok']);
   const t0 = Date.now();
-  const s = await openStream(routeOf({ targets: ['a:x', 'b:y'], firstByteTimeoutMs: 5000, hedgeAfterMs: 60 }), request, deps([a, b]));
+  const s = await openStream(
+    routeOf({ targets: ['a:x', 'b:y'], firstByteTimeoutMs: 5000, hedgeAfterMs: 60 }),
+    request,
+    deps([a, b]),
+  );
   expect(s.target.id).toBe('b:y');
   expect(Date.now() - t0).toBeLessThan(1000);
   expect(a.calls[0]!.signal.aborted).toBe(true);
@@ -115,11 +147,20 @@ test('when the primary answers before the hedge, the hedge never starts', async 
 
 test('open breakers are skipped; when all are open one 503 names every target', async () => {
   const open: BreakerLike = {
-    admit: async (): Promise<Admission> => ({ allowed: false, state: 'open', probe: false, retryAtMs: Date.parse('2030-01-01T00:00:00Z') }),
+    admit: async (): Promise<Admission> => ({
+      allowed: false,
+      state: 'open',
+      probe: false,
+      retryAtMs: Date.parse('2030-01-01T00:00:00Z'),
+    }),
     recordFailure: async () => {},
     recordSuccess: async () => {},
   };
-  const err = await openStream(routeOf(['a:x', 'b:y']), request, deps([scripted('a', ['ok']), scripted('b', ['ok'])], open)).catch((e) => e);
+  const err = await openStream(
+    routeOf(['a:x', 'b:y']),
+    request,
+    deps([scripted('a', ['ok']), scripted('b', ['ok'])], open),
+  ).catch((e) => e);
   expect(err).toBeInstanceOf(AllTargetsFailedError);
   expect(err.status).toBe(503);
   expect(err.message).toContain('a:x: circuit open until 2030-01-01T00:00:00.000Z');
@@ -128,24 +169,47 @@ test('open breakers are skipped; when all are open one 503 names every target', 
 
 test('failures are reported to the breaker; request errors (400) are not', async () => {
   const failures: string[] = [];
-  const breaker: BreakerLike = { ...noBreaker, recordFailure: async (t, _a, cls) => void failures.push(`${t}:${cls}`) };
-  const bad = new UpstreamError('bad image', { status: 400, upstreamStatus: 400, errorClass: 'http_4xx_request' });
-  const err = await openStream(routeOf(['a:x', 'b:y']), request, deps([scripted('a', [{ fail: http500() }]), scripted('b', [{ fail: bad }])], breaker)).catch((e) => e);
+  const breaker: BreakerLike = {
+    ...noBreaker,
+    recordFailure: async (t, _a, cls) => void failures.push(`${t}:${cls}`),
+  };
+  const bad = new UpstreamError('bad image', {
+    status: 400,
+    upstreamStatus: 400,
+    errorClass: 'http_4xx_request',
+  });
+  const err = await openStream(
+    routeOf(['a:x', 'b:y']),
+    request,
+    deps([scripted('a', [{ fail: http500() }]), scripted('b', [{ fail: bad }])], breaker),
+  ).catch((e) => e);
   expect(failures).toEqual(['a:x:http_5xx', 'a:x:http_5xx']);
   expect(err.status).toBe(502);
   expect(err.message).toMatch(/a:x: boom; b:y: bad image/);
 });
 
 test('every target refusing the request (400) gives a 400, not a 502', async () => {
-  const bad = () => new UpstreamError('image too large', { status: 400, upstreamStatus: 400, errorClass: 'http_4xx_request' });
-  const err = await openStream(routeOf(['a:x', 'b:y']), request, deps([scripted('a', [{ fail: bad() }]), scripted('b', [{ fail: bad() }])])).catch((e) => e);
+  const bad = () =>
+    new UpstreamError('image too large', {
+      status: 400,
+      upstreamStatus: 400,
+      errorClass: 'http_4xx_request',
+    });
+  const err = await openStream(
+    routeOf(['a:x', 'b:y']),
+    request,
+    deps([scripted('a', [{ fail: bad() }]), scripted('b', [{ fail: bad() }])]),
+  ).catch((e) => e);
   expect(err.status).toBe(400);
 });
 
 test('the client going away stops everything', async () => {
   const ctrl = new AbortController();
   const a = scripted('a', ['hang']);
-  const p = openStream(routeOf({ targets: ['a:x', 'b:y'], firstByteTimeoutMs: 5000 }), request, { ...deps([a, scripted('b', ['ok'])]), signal: ctrl.signal });
+  const p = openStream(routeOf({ targets: ['a:x', 'b:y'], firstByteTimeoutMs: 5000 }), request, {
+    ...deps([a, scripted('b', ['ok'])]),
+    signal: ctrl.signal,
+  });
   setTimeout(() => ctrl.abort(new Error('gone')), 30);
   const err = await p.catch((e) => e);
   expect(err.errorClass).toBe('aborted');

@@ -1,5 +1,5 @@
-import { isReasoningModel, toOpenAIRequest } from '../../../../shared/providers/openai/request';
 import { chatRequestSchema } from '../../../../shared/openai/schema';
+import { isReasoningModel, toOpenAIRequest } from '../../../../shared/providers/openai/request';
 
 const req = (extra: Record<string, unknown> = {}) =>
   chatRequestSchema.parse({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -10,7 +10,9 @@ test('reasoning models are recognised; chat variants and older models are not', 
 });
 
 test('OpenAI gets max_completion_tokens; reasoning models lose temperature and top_p', () => {
-  const body = toOpenAIRequest(req({ max_tokens: 50, temperature: 0.3, top_p: 0.9 }), 'gpt-5-mini', { dialect: 'openai' });
+  const body = toOpenAIRequest(req({ max_tokens: 50, temperature: 0.3, top_p: 0.9 }), 'gpt-5-mini', {
+    dialect: 'openai',
+  });
   expect(body.max_completion_tokens).toBe(50);
   expect(body).not.toHaveProperty('max_tokens');
   expect(body).not.toHaveProperty('temperature');
@@ -20,15 +22,21 @@ test('OpenAI gets max_completion_tokens; reasoning models lose temperature and t
 });
 
 test('compatible servers get max_tokens and no user field', () => {
-  const body = toOpenAIRequest(req({ max_completion_tokens: 77, user_id: 'u1' }), 'llama', { dialect: 'compatible' });
+  const body = toOpenAIRequest(req({ max_completion_tokens: 77, user_id: 'u1' }), 'llama', {
+    dialect: 'compatible',
+  });
   expect(body.max_tokens).toBe(77);
   expect(body).not.toHaveProperty('max_completion_tokens');
   expect(body).not.toHaveProperty('user');
 });
 
 test('temperature null or absent is omitted; a route override wins', () => {
-  expect(toOpenAIRequest(req({ temperature: null }), 'gpt-4o', { dialect: 'openai' })).not.toHaveProperty('temperature');
-  expect(toOpenAIRequest(req({ temperature: 1 }), 'gpt-4o', { dialect: 'openai', temperature: 0.2, maxTokens: 9 })).toMatchObject({
+  expect(toOpenAIRequest(req({ temperature: null }), 'gpt-4o', { dialect: 'openai' })).not.toHaveProperty(
+    'temperature',
+  );
+  expect(
+    toOpenAIRequest(req({ temperature: 1 }), 'gpt-4o', { dialect: 'openai', temperature: 0.2, maxTokens: 9 }),
+  ).toMatchObject({
     temperature: 0.2,
     max_completion_tokens: 9,
   });
@@ -43,7 +51,13 @@ test('assistant reasoning_content is not sent back upstream; image parts pass th
   const r = chatRequestSchema.parse({
     model: 'm',
     messages: [
-      { role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'see' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
+        ],
+      },
       { role: 'assistant', content: 'ok', reasoning_content: 'hmm' },
     ],
   });
@@ -51,6 +65,9 @@ test('assistant reasoning_content is not sent back upstream; image parts pass th
   expect(body.messages[1]).toEqual({ role: 'assistant', content: 'ok' });
   expect(body.messages[0]).toEqual({
     role: 'user',
-    content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }],
+    content: [
+      { type: 'text', text: 'see' },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
+    ],
   });
 });

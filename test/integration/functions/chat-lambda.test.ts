@@ -1,0 +1,204 @@
+// The chat Lambda entry, invoked the way the Lambda runtime does for a RESPONSE_STREAM function
+// URL. `awslambda` is a global only the Lambda runtime provides, so the test supplies a minimal
+// stand-in with the same two members; everything behind it is the real code.
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { type FakeOpenAIServer, startOpenAIServer } from '../../fakes/openai-server';
+import { sseEvents } from '../../helpers/chat-server';
+
+interface Captured {
+  meta?: { statusCode: number; headers: Record<string, string> };
+  chunks: { at: number; text: string }[];
+  ended: boolean;
+}
+
+function installAwsLambdaGlobal(): void {
+  (globalThis as Record<string, unknown>).awslambda = {
+    streamifyResponse: (fn: unknown) => fn,
+    HttpResponseStream: {
+      from(stream: { meta?: unknown }, meta: unknown) {
+        stream.meta = meta;
+        return stream;
+      },
+    },
+  };
+}
+
+function responseStream(): Captured & { write(c: string): boolean; end(): void; on(): void } {
+  const s: Captured & { write(c: string): boolean; end(): void; on(): void } = {
+    chunks: [],
+    ended: false,
+    write(c: string) {
+      s.chunks.push({ at: Date.now(), text: c });
+      return true;
+    },
+    end() {
+      s.ended = true;
+    },
+    on() {},
+  };
+  return s;
+}
+
+function event(
+  body: unknown,
+  headers: Record<string, string>,
+  path = '/v1/chat/completions',
+): LambdaFunctionURLEvent {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', ...headers },
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'x',
+      domainName: 'x.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'x',
+      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: '$default',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+    },
+    body: Buffer.from(JSON.stringify(body)).toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
+type Handler = (e: LambdaFunctionURLEvent, s: unknown, c: unknown) => Promise<void>;
+let upstream: FakeOpenAIServer;
+const saved = { ...process.env };
+let stdout: string[] = [];
+
+beforeAll(async () => {
+  upstream = await startOpenAIServer({ reply: ['Streamed', ' from', ' Lambda'] });
+  installAwsLambdaGlobal();
+  // Logs and EMF metrics go to stdout on Lambda; capture them to check what they say.
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk));
+    return true;
+  });
+});
+beforeEach(() => {
+  stdout = [];
+});
+afterAll(async () => {
+  process.env = saved;
+  await upstream.close();
+});
+
+async function loadHandler(env: Record<string, string>): Promise<Handler> {
+  process.env = { ...saved, ...env };
+  let mod: { handler: Handler } | undefined;
+  jest.isolateModules(() => {
+    mod = require('../../../functions/chat/handler');
+  });
+  return mod!.handler;
+}
+
+test('streams SSE through the Lambda response stream with status and headers set first', async () => {
+  const handler = await loadHandler({
+    OPENAI_API_KEY: 'sk-upstream',
+    OPENAI_BASE_URL: `${upstream.url}/v1`,
+    CHAT_API_KEY: 'k1',
+    REQUIRE_CHAT_API_KEY: 'true',
+    STAGE: 'test',
+  });
+  const out = responseStream();
+  await handler(
+    event(
+      { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      { authorization: 'Bearer k1' },
+    ),
+    out,
+    {},
+  );
+  expect(out.meta?.statusCode).toBe(200);
+  expect(out.meta?.headers['content-type']).toMatch(/text\/event-stream/);
+  const text = out.chunks.map((c) => c.text).join('');
+  const contents = sseEvents(text)
+    .filter((e): e is { choices: { delta: { content?: string } }[] } => typeof e === 'object')
+    .map((e) => e.choices[0]?.delta.content ?? '')
+    .join('');
+  expect(contents).toBe('Streamed from Lambda');
+  // One write per SSE event: tokens are not batched into one buffer at the end.
+  expect(out.chunks.length).toBeGreaterThanOrEqual(5);
+  expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+  expect(out.ended).toBe(true);
+  // One structured turn log and one EMF metrics line; no key anywhere in the output.
+  const lines = stdout
+    .join('')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const turn = lines.find((l) => l.msg === 'turn');
+  expect(turn).toMatchObject({
+    provider: 'openai',
+    model: 'gpt-4o',
+    status: 200,
+    usage: { prompt_tokens: 12 },
+  });
+  const emf = lines.find((l) => l._aws);
+  expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('ElevenLabsVision');
+  expect(emf).toMatchObject({ Stage: 'test', Provider: 'openai', Turns: 1, TurnErrors: 0 });
+  expect(typeof emf.TimeToFirstTokenMs).toBe('number');
+  expect(stdout.join('')).not.toMatch(/Bearer|"k1"|sk-upstream/);
+});
+
+test('a wrong bearer gets a 401 OpenAI error through the stream', async () => {
+  const handler = await loadHandler({
+    OPENAI_API_KEY: 'sk',
+    OPENAI_BASE_URL: `${upstream.url}/v1`,
+    CHAT_API_KEY: 'k1',
+    REQUIRE_CHAT_API_KEY: 'true',
+  });
+  const out = responseStream();
+  await handler(
+    event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer nope' }),
+    out,
+    {},
+  );
+  expect(out.meta?.statusCode).toBe(401);
+  expect(JSON.parse(out.chunks.map((c) => c.text).join('')).error.type).toBe('authentication_error');
+});
+
+test('a deployed function without CHAT_API_KEY refuses to serve, with a clear 500', async () => {
+  const handler = await loadHandler({
+    OPENAI_API_KEY: 'sk',
+    OPENAI_BASE_URL: `${upstream.url}/v1`,
+    REQUIRE_CHAT_API_KEY: 'true',
+  });
+  const out = responseStream();
+  await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, {}), out, {});
+  expect(out.meta?.statusCode).toBe(500);
+  expect(JSON.parse(out.chunks[0]!.text).error).toMatchObject({
+    code: 'server_misconfigured',
+    message: expect.stringContaining('CHAT_API_KEY'),
+  });
+});
+
+test('a deployed function never falls back to the echo provider silently', async () => {
+  const handler = await loadHandler({ CHAT_API_KEY: 'k1', REQUIRE_CHAT_API_KEY: 'true' });
+  const out = responseStream();
+  await handler(
+    event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer k1' }),
+    out,
+    {},
+  );
+  expect(out.meta?.statusCode).toBe(503);
+  expect(JSON.parse(out.chunks[0]!.text).error.message).toContain('echo:echo: not configured');
+});
+
+test('a bad MODEL_ROUTES answers every request with a precise 500 instead of crashing', async () => {
+  const handler = await loadHandler({ CHAT_API_KEY: 'k1', MODEL_ROUTES: '{"x": ["nobody:y"]}' });
+  const out = responseStream();
+  await handler(
+    event({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer k1' }),
+    out,
+    {},
+  );
+  expect(out.meta?.statusCode).toBe(500);
+  expect(JSON.parse(out.chunks[0]!.text).error.message).toContain('unknown provider "nobody"');
+});
