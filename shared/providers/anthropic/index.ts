@@ -2,6 +2,7 @@
 // official SDK, and reports every failure as an UpstreamError.
 import Anthropic from '@anthropic-ai/sdk';
 import { isProviderConfigured, type ProviderConfig } from '../../config';
+import { UpstreamError } from '../../errors';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toAnthropicRequest } from './request';
 import { anthropicStreamToEvents } from './stream';
@@ -18,19 +19,29 @@ export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
 export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProviderOptions): Provider {
   // Everything comes from our validated config, so the SDK must not fall back to reading
-  // ANTHROPIC_* variables itself. Retries and failover belong to the routing layer.
-  const client = new Anthropic({
-    apiKey: cfg.apiKey ?? null,
-    authToken: null,
-    baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
-    maxRetries: 0,
-    timeout: opts.timeoutMs,
-  });
+  // ANTHROPIC_* variables itself; without a key it would even search config files for
+  // credentials, so a keyless provider gets no client at all. Retries and failover belong
+  // to the routing layer.
+  const client = cfg.apiKey
+    ? new Anthropic({
+        apiKey: cfg.apiKey,
+        baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
+        maxRetries: 0,
+        timeout: opts.timeoutMs,
+      })
+    : undefined;
   return {
     name: cfg.name,
     kind: cfg.kind,
     configured: isProviderConfigured(cfg),
     async *stream(call: TargetCall): AsyncGenerator<StreamEvent> {
+      if (!client) {
+        throw new UpstreamError(`${cfg.name}: no API key is configured`, {
+          status: 503,
+          errorClass: 'not_configured',
+          code: 'provider_not_configured',
+        });
+      }
       try {
         const body = toAnthropicRequest(call.request, call.model, {
           defaultMaxTokens: opts.defaultMaxTokens,
