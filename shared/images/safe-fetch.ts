@@ -85,9 +85,9 @@ function readBody(res: IncomingMessage, ctx: HopContext): Promise<Buffer> {
       chunks.push(chunk);
     });
     res.on('end', () => resolve(Buffer.concat(chunks, received)));
-    // Raw errors: the caller tells a timeout (our abort) from a dropped connection.
+    // Raw errors (a connection dropped mid-body arrives as ECONNRESET "aborted"): the
+    // caller tells our own timeout abort apart from a real network failure.
     res.on('error', reject);
-    res.on('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
   });
 }
 
@@ -122,7 +122,6 @@ function requestOnce(url: URL, ctx: HopContext): Promise<HopResult> {
       },
       (res) => {
         const status = res.statusCode ?? 0;
-        const settle = (outcome: Promise<HopResult>) => outcome.then(resolve, fail);
         if (REDIRECT_STATUSES.has(status)) {
           res.resume();
           req.destroy();
@@ -169,7 +168,7 @@ function requestOnce(url: URL, ctx: HopContext): Promise<HopResult> {
           return;
         }
         const contentType = res.headers['content-type'];
-        settle(readBody(res, ctx).then((bytes): HopResult => ({ kind: 'image', bytes, contentType })));
+        readBody(res, ctx).then((bytes) => resolve({ kind: 'image', bytes, contentType }), fail);
       },
     );
     req.on('error', fail);

@@ -369,6 +369,12 @@ describe('fetching from an allowed server', () => {
     expect(elapsed).toBeLessThan(2000);
   });
 
+  test('a DNS lookup that never answers counts against the same time limit', async () => {
+    const neverAnswers: ResolveHost = () => new Promise(() => {});
+    const err = await failure('http://slow-dns.test/img.png', opts({ timeoutMs: 200, lookup: neverAnswers }));
+    expect(err.code).toBe('url_fetch_timeout');
+  });
+
   test('a body that stalls halfway is url_fetch_timeout too', async () => {
     const err = await failure(server.url('/stall-body'), opts({ timeoutMs: 300 }));
     expect(err.code).toBe('url_fetch_timeout');
