@@ -1,0 +1,22 @@
+// Lambda entry of the sessions API (POST /sessions, GET/DELETE /sessions/{id}, link). The
+// ElevenLabs API key comes from Secrets Manager (ELEVENLABS_SECRET_ARN), never from plain env.
+import { Router } from '../../shared/http/router';
+import { createSessionsRoutes } from '../../shared/sessions/api';
+import { createBrowserApiClients, createBrowserApiDeps } from '../../shared/sessions/browser-api';
+import { loadBrowserApiConfig } from '../../shared/sessions/config';
+import { loadEnvWithSecrets } from '../host/secrets';
+import { browserFunctionHandler } from './browser-function';
+
+export const handler = browserFunctionHandler({
+  service: 'sessions',
+  build: async (log) => {
+    const env = await loadEnvWithSecrets(process.env, ['ELEVENLABS_SECRET_ARN']);
+    const config = loadBrowserApiConfig(env);
+    if (!config.elevenLabs)
+      log.warn('ElevenLabs is not configured: POST /sessions returns no signed URL or token');
+    const deps = createBrowserApiDeps(config, createBrowserApiClients(config), { log });
+    return createSessionsRoutes(new Router(), deps).handler((err) =>
+      log.error('request failed', { error: err }),
+    );
+  },
+});

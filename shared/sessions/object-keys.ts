@@ -1,0 +1,19 @@
+// Where a session's bytes live in the bucket: raw browser uploads under uploads/ (expire within
+// a day), normalized images under images/<sessionId>/ (live as long as their session).
+import { BUCKET_PREFIXES } from '../storage/schema';
+
+export function rawUploadKey(sessionId: string, imageId: string): string {
+  return `${BUCKET_PREFIXES.uploads}${sessionId}/${imageId}`;
+}
+
+export function normalizedImageKey(
+  sessionId: string,
+  imageId: string,
+  mime: 'image/jpeg' | 'image/webp',
+): string {
+  return `${BUCKET_PREFIXES.images}${sessionId}/${imageId}.${mime === 'image/jpeg' ? 'jpg' : 'webp'}`;
+}
+
+export function sessionObjectPrefixes(sessionId: string): string[] {
+  return [`${BUCKET_PREFIXES.uploads}${sessionId}/`, `${BUCKET_PREFIXES.images}${sessionId}/`];
+}

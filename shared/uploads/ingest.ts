@@ -1,0 +1,86 @@
+// The last step every image takes, whichever way it arrived (upload, URL, inline): store the
+// normalized bytes and make the pending image ready, or fold it into the identical image the
+// session already has. Content is claimed before the S3 write, so a duplicate costs no write.
+import type { NormalizedImage } from '../images/normalize';
+import type { Logger } from '../observability/log';
+import { imageNotFound } from '../sessions/errors';
+import type { ImageObjects } from '../sessions/image-objects';
+import { normalizedImageKey } from '../sessions/object-keys';
+import type { SessionStore } from '../sessions/store';
+import type { ReadyImage } from '../sessions/types';
+import { imageBusy } from './errors';
+import { type ImageResult, imageResult } from './image-result';
+
+export interface IngestDeps {
+  store: SessionStore;
+  objects: ImageObjects;
+  log: Logger;
+}
+
+export interface IngestInput {
+  sessionId: string;
+  imageId: string;
+  slot?: string;
+  normalized: NormalizedImage;
+  /**
+   * What happens to the pending image when its bytes are a duplicate. 'alias' keeps it (status
+   * 'duplicate'), so repeating the same complete call gives the same answer; 'delete' removes
+   * it, for ids the client never saw.
+   */
+  onDuplicate: 'alias' | 'delete';
+}
+
+export async function ingestNormalizedImage(deps: IngestDeps, input: IngestInput): Promise<ImageResult> {
+  const { store, objects } = deps;
+  const { sessionId, imageId, normalized } = input;
+
+  const foldInto = async (existing: ReadyImage): Promise<ImageResult> => {
+    if (input.onDuplicate === 'alias') await store.markImageDuplicate(sessionId, imageId, existing.imageId);
+    else await store.deletePendingImage(sessionId, imageId);
+    const promoted =
+      input.slot !== undefined
+        ? await store.promoteImageInSlot(sessionId, existing.imageId, input.slot)
+        : undefined;
+    return imageResult(promoted ?? existing, imageId);
+  };
+
+  const claim = await store.claimImageContent(sessionId, imageId, normalized.sha256);
+  if (claim.kind === 'missing') throw imageNotFound();
+  if (claim.kind === 'busy') throw imageBusy();
+  if (claim.kind === 'duplicate') return foldInto(claim.image);
+
+  const key = normalizedImageKey(sessionId, imageId, normalized.mime);
+  await objects.put(key, normalized.bytes, normalized.mime);
+  const outcome = await store.markImageReady({
+    sessionId,
+    imageId,
+    key,
+    mime: normalized.mime,
+    width: normalized.width,
+    height: normalized.height,
+    bytes: normalized.bytes.length,
+    sourceBytes: normalized.sourceBytes,
+    sha256: normalized.sha256,
+  });
+  switch (outcome.kind) {
+    case 'ready':
+      return imageResult(outcome.image);
+    case 'duplicate':
+    case 'busy':
+    case 'missing':
+      // The claim was lost after all (a takeover, or the session was deleted meanwhile): the
+      // object we wrote belongs to nothing.
+      await objects
+        .delete(key)
+        .catch((err: unknown) =>
+          deps.log.warn('could not remove an orphaned image object', { key, error: err }),
+        );
+      if (outcome.kind === 'duplicate') return foldInto(outcome.image);
+      if (outcome.kind === 'busy') throw imageBusy();
+      throw imageNotFound();
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
+}
