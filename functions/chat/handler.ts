@@ -30,7 +30,7 @@ const ready: Promise<HttpHandler> = (async () => {
         'no provider key configured: run `make secrets` (the echo provider is off in deployed stacks)',
       );
     const enricher = createImageEnricherFromConfig(config, log);
-    return createChatService({ config, log, ...(enricher ? { enricher } : {}) }).handler;
+    return (await createChatService({ config, log, ...(enricher ? { enricher } : {}) })).handler;
   } catch (err) {
     log.error('chat function misconfigured', { error: err });
     const apiErr = new ApiError(

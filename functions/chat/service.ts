@@ -1,16 +1,15 @@
 // Composition root of the chat function: configuration, AWS clients, circuit breaker, budgets,
 // turn accounting and image context. Used by the Lambda entry and by the local dev server.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type ChatApp, createChatApp } from '../../shared/chat/app';
 import type { TurnEnricher } from '../../shared/chat/handler';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import type { Config } from '../../shared/config';
-import { SessionBudget } from '../../shared/limits/budget';
+import type { SessionBudget } from '../../shared/limits/budget';
 import { estimateCostUsd, priceCatalogFrom } from '../../shared/limits/prices';
 import type { Logger } from '../../shared/observability/log';
 import { turnMetricsEmf } from '../../shared/observability/metrics';
-import { CircuitBreaker } from '../../shared/routing/breaker';
+import type { CircuitBreaker } from '../../shared/routing/breaker';
 
 export interface ChatServiceOptions {
   config: Config;
@@ -23,8 +22,12 @@ export interface ChatServiceOptions {
   writeMetrics?: (line: string) => void;
 }
 
-export function createDocumentClient(config: Config): DynamoDBDocumentClient {
+export async function createDocumentClient(config: Config): Promise<DynamoDBDocumentClient> {
   const { region, dynamoEndpoint } = config.storage;
+  const [{ DynamoDBClient }, { DynamoDBDocumentClient }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/lib-dynamodb'),
+  ]);
   return DynamoDBDocumentClient.from(
     new DynamoDBClient({
       ...(region ? { region } : {}),
@@ -36,16 +39,26 @@ export function createDocumentClient(config: Config): DynamoDBDocumentClient {
   );
 }
 
-export function createChatService(opts: ChatServiceOptions): ChatApp {
+/**
+ * Everything a turn needs, built once per container. Heavy modules (AWS SDK, provider SDKs) are
+ * loaded here, during cold start, and only when the configuration uses them.
+ */
+export async function createChatService(opts: ChatServiceOptions): Promise<ChatApp> {
   const { config, log } = opts;
   const controlLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
     log[level](msg, fields);
   const table = config.storage.controlTable;
-  const doc = table ? (opts.documentClient ?? createDocumentClient(config)) : undefined;
-  const breaker =
-    doc && table ? new CircuitBreaker({ client: doc, tableName: table, log: controlLog }) : undefined;
-  const budget =
-    doc && table ? new SessionBudget({ client: doc, tableName: table, log: controlLog }) : undefined;
+  let breaker: CircuitBreaker | undefined;
+  let budget: SessionBudget | undefined;
+  if (table) {
+    const doc = opts.documentClient ?? (await createDocumentClient(config));
+    const [breakerModule, budgetModule] = await Promise.all([
+      import('../../shared/routing/breaker'),
+      import('../../shared/limits/budget'),
+    ]);
+    breaker = new breakerModule.CircuitBreaker({ client: doc, tableName: table, log: controlLog });
+    budget = new budgetModule.SessionBudget({ client: doc, tableName: table, log: controlLog });
+  }
   const prices = priceCatalogFrom(config.modelPricesJson);
   const writeMetrics = opts.writeMetrics ?? ((line: string) => process.stdout.write(`${line}\n`));
   const limits = config.sessionBudget;
@@ -72,7 +85,7 @@ export function createChatService(opts: ChatServiceOptions): ChatApp {
     }
   }
 
-  return createChatApp({
+  const app = createChatApp({
     config,
     log,
     ...(breaker ? { breaker } : {}),
@@ -86,4 +99,8 @@ export function createChatService(opts: ChatServiceOptions): ChatApp {
         }
       : {}),
   });
+  // Load the SDKs of every provider a route can reach now, not on the first turn.
+  const used = new Set([...config.routes.values()].flatMap((r) => r.targets.map((t) => t.provider)));
+  await Promise.all([...used].map((name) => app.providers.get(name)?.warm?.()));
+  return app;
 }

@@ -1,6 +1,5 @@
 // Reads a Secrets Manager secret (a JSON object of VARIABLE_NAME -> value) once per container
 // and overlays it on the environment, so keys never sit in the template or in plain env vars.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export type EnvMap = Record<string, string | undefined>;
 
@@ -24,6 +23,8 @@ export function overlaySecret(env: EnvMap, secretString: string, secretName: str
 export async function loadEnvWithSecrets(env: EnvMap, arnVariables: string[]): Promise<EnvMap> {
   const arns = arnVariables.map((v) => env[v]).filter((a): a is string => !!a);
   if (arns.length === 0) return env;
+  // Loaded only where a secret is configured: local runs and tests never evaluate this SDK.
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({});
   try {
     let out = env;

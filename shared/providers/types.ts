@@ -39,6 +39,8 @@ export interface Provider {
   readonly kind: ProviderKind;
   /** Whether an API key (or, for keyless servers, a base URL) is configured. */
   readonly configured: boolean;
+  /** Loads and initializes the SDK ahead of the first call (cold start), where there is one. */
+  warm?(): Promise<void>;
   /**
    * Starts the upstream call. Rejects with an UpstreamError when the call fails before any
    * event; the returned iterable throws an UpstreamError when the stream breaks later.

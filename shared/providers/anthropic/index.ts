@@ -1,6 +1,6 @@
 // The Anthropic provider: translates the chat request, streams the Messages API through the
 // official SDK, and reports every failure as an UpstreamError.
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { isProviderConfigured, type ProviderConfig } from '../../config';
 import { UpstreamError } from '../../errors';
 import type { Provider, StreamEvent, TargetCall } from '../types';
@@ -21,21 +21,29 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
   // Everything comes from our validated config, so the SDK must not fall back to reading
   // ANTHROPIC_* variables itself; without a key it would even search config files for
   // credentials, so a keyless provider gets no client at all. Retries and failover belong
-  // to the routing layer.
-  const client = cfg.apiKey
-    ? new Anthropic({
-        apiKey: cfg.apiKey,
-        baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
-        maxRetries: 0,
-        timeout: opts.timeoutMs,
-      })
-    : undefined;
+  // to the routing layer. The SDK is loaded on first use (or by warm()) so bundles whose routes
+  // never reach Anthropic do not pay for evaluating it at cold start.
+  const apiKey = cfg.apiKey;
+  let client: Promise<Anthropic> | undefined;
+  const getClient = (key: string) =>
+    (client ??= import('@anthropic-ai/sdk').then(
+      ({ default: AnthropicSdk }) =>
+        new AnthropicSdk({
+          apiKey: key,
+          baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
+          maxRetries: 0,
+          timeout: opts.timeoutMs,
+        }),
+    ));
   return {
     name: cfg.name,
     kind: cfg.kind,
     configured: isProviderConfigured(cfg),
+    warm: async () => {
+      if (apiKey) await getClient(apiKey);
+    },
     async *stream(call: TargetCall): AsyncGenerator<StreamEvent> {
-      if (!client) {
+      if (!apiKey) {
         throw new UpstreamError(`${cfg.name}: no API key is configured`, {
           status: 503,
           errorClass: 'not_configured',
@@ -47,7 +55,8 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
           defaultMaxTokens: opts.defaultMaxTokens,
           maxTokens: call.overrides?.maxTokens,
         });
-        const upstream = await client.messages.create(body, { signal: call.signal });
+        const sdk = await getClient(apiKey);
+        const upstream = await sdk.messages.create(body, { signal: call.signal });
         yield* anthropicStreamToEvents(upstream, cfg.name);
       } catch (err) {
         throw toAnthropicUpstreamError(err, cfg.name, call.signal);

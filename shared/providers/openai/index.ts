@@ -1,5 +1,5 @@
 // The OpenAI provider, also used for every OpenAI-compatible server (Gemini, Groq, vLLM, ...).
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ProviderConfig } from '../../config';
 import { isProviderConfigured } from '../../config';
 import type { Provider, StreamEvent, TargetCall } from '../types';
@@ -14,21 +14,32 @@ export interface OpenAIProviderOptions {
 
 export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOptions): Provider {
   const dialect = cfg.kind === 'openai' ? 'openai' : 'compatible';
-  // Retries and failover belong to the routing layer, so the SDK never retries on its own.
-  const client = new OpenAI({
-    apiKey: cfg.apiKey ?? 'not-needed',
-    baseURL: cfg.baseURL ?? null,
-    maxRetries: 0,
-    timeout: opts.timeoutMs,
-  });
+  // The SDK is loaded on first use (or by warm()), so a bundle that routes nowhere near OpenAI
+  // never pays for evaluating it. Retries and failover belong to the routing layer, so the SDK
+  // never retries on its own.
+  let client: Promise<OpenAI> | undefined;
+  const getClient = () =>
+    (client ??= import('openai').then(
+      ({ default: OpenAISdk }) =>
+        new OpenAISdk({
+          apiKey: cfg.apiKey ?? 'not-needed',
+          baseURL: cfg.baseURL ?? null,
+          maxRetries: 0,
+          timeout: opts.timeoutMs,
+        }),
+    ));
   return {
     name: cfg.name,
     kind: cfg.kind,
     configured: isProviderConfigured(cfg),
+    warm: async () => {
+      await getClient();
+    },
     async *stream(call: TargetCall): AsyncGenerator<StreamEvent> {
       try {
         const body = toOpenAIRequest(call.request, call.model, { dialect, ...call.overrides });
-        const upstream = await client.chat.completions.create(body, { signal: call.signal });
+        const sdk = await getClient();
+        const upstream = await sdk.chat.completions.create(body, { signal: call.signal });
         yield* openaiChunksToEvents(upstream);
       } catch (err) {
         throw toUpstreamError(err, cfg.name, call.signal);

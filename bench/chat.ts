@@ -1,0 +1,173 @@
+// Time to first token and total time through our server versus the same fake upstream called
+// directly, in the same run, for the OpenAI and Anthropic paths, at 1 and 50 concurrent streams.
+import { bundleScript, spawnTs } from './lib/processes';
+import {
+  agent,
+  isAnthropicToken,
+  isOpenAIToken,
+  runConcurrent,
+  type StreamTiming,
+  timedStream,
+} from './lib/sse-client';
+import { ms, percentile, table } from './lib/stats';
+
+const messages = [{ role: 'user', content: 'Describe the picture.' }];
+/**
+ * 100 tokens/s per stream: faster than real models stream (roughly 30-100 tokens/s), so 50
+ * concurrent streams put more load on the server than 50 real conversations would.
+ */
+const TOKEN_DELAY_MS = 10;
+
+export interface ChatBenchRow {
+  path: 'openai' | 'anthropic';
+  concurrency: number;
+  n: number;
+  direct: { ttftP50: number; ttftP99: number; totalP50: number; gapMean: number };
+  via: { ttftP50: number; ttftP99: number; totalP50: number; gapMean: number };
+  addedP50: number;
+  addedP99: number;
+  tokensEqual: boolean;
+}
+
+function summarize(rs: StreamTiming[]) {
+  const gaps = rs.flatMap((r) => r.gapsMs);
+  return {
+    ttftP50: percentile(
+      rs.map((r) => r.ttftMs),
+      50,
+    ),
+    ttftP99: percentile(
+      rs.map((r) => r.ttftMs),
+      99,
+    ),
+    totalP50: percentile(
+      rs.map((r) => r.totalMs),
+      50,
+    ),
+    gapMean: gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length),
+  };
+}
+
+export async function benchChat(opts: {
+  quick: boolean;
+}): Promise<{ rows: ChatBenchRow[]; markdown: string }> {
+  const tokens = 20;
+  const upstream = await spawnTs<{ openai: string; anthropic: string }>(
+    'bench/upstream-process.ts',
+    { TOKENS: String(tokens), TOKEN_DELAY_MS: String(TOKEN_DELAY_MS) },
+    'openai',
+  );
+  // Our server runs from an esbuild bundle, as in production, not through a TS loader.
+  const serverScript = await bundleScript('bench/server-process.ts', '.build/bench-server.mjs');
+  const server = await spawnTs<{ url: string }>(
+    serverScript,
+    {
+      OPENAI_API_KEY: 'sk-bench',
+      OPENAI_BASE_URL: `${upstream.info.openai}/v1`,
+      ANTHROPIC_API_KEY: 'sk-ant-bench',
+      ANTHROPIC_BASE_URL: upstream.info.anthropic,
+      CHAT_API_KEY: 'bench',
+      MODEL_ROUTES: JSON.stringify({
+        'gpt-bench': ['openai:gpt-bench'],
+        'claude-bench': ['anthropic:claude-bench'],
+      }),
+      LOG_LEVEL: 'error',
+    },
+    'url',
+  );
+  const calls = {
+    openai: {
+      direct: () =>
+        timedStream(
+          `${upstream.info.openai}/v1/chat/completions`,
+          { model: 'gpt-bench', stream: true, messages },
+          { authorization: 'Bearer sk-bench' },
+          isOpenAIToken,
+        ),
+      via: () =>
+        timedStream(
+          `${server.info.url}/v1/chat/completions`,
+          { model: 'gpt-bench', stream: true, messages },
+          { authorization: 'Bearer bench' },
+          isOpenAIToken,
+        ),
+    },
+    anthropic: {
+      direct: () =>
+        timedStream(
+          `${upstream.info.anthropic}/v1/messages`,
+          { model: 'claude-bench', stream: true, max_tokens: 256, messages },
+          { 'x-api-key': 'sk-ant-bench', 'anthropic-version': '2023-06-01' },
+          isAnthropicToken,
+        ),
+      via: () =>
+        timedStream(
+          `${server.info.url}/v1/chat/completions`,
+          { model: 'claude-bench', stream: true, messages },
+          { authorization: 'Bearer bench' },
+          isOpenAIToken,
+        ),
+    },
+  };
+  const rows: ChatBenchRow[] = [];
+  try {
+    // Warm both paths (connections, JIT) before measuring.
+    for (const p of Object.values(calls))
+      await runConcurrent(60, 10, async () => (await p.direct(), await p.via()));
+    for (const concurrency of [1, 50]) {
+      for (const path of ['openai', 'anthropic'] as const) {
+        const n = concurrency === 1 ? (opts.quick ? 60 : 200) : opts.quick ? 300 : 1000;
+        const direct: StreamTiming[] = [];
+        const via: StreamTiming[] = [];
+        // Alternate halves so drift in machine load hits both sides alike.
+        for (let round = 0; round < 2; round++) {
+          direct.push(...(await runConcurrent(n / 2, concurrency, calls[path].direct)));
+          via.push(...(await runConcurrent(n / 2, concurrency, calls[path].via)));
+        }
+        const d = summarize(direct);
+        const v = summarize(via);
+        rows.push({
+          path,
+          concurrency,
+          n,
+          direct: d,
+          via: v,
+          addedP50: v.ttftP50 - d.ttftP50,
+          addedP99: v.ttftP99 - d.ttftP99,
+          tokensEqual:
+            via.every((r) => r.tokens === tokens && r.status === 200) &&
+            direct.every((r) => r.tokens === tokens),
+        });
+      }
+    }
+  } finally {
+    agent.destroy();
+    await server.stop();
+    await upstream.stop();
+  }
+  const markdown = table(
+    [
+      'path',
+      'streams',
+      'n',
+      'TTFT direct p50 / p99 (ms)',
+      'TTFT via server p50 / p99 (ms)',
+      'added p50 / p99 (ms)',
+      'total direct / via p50 (ms)',
+      'token gap direct / via (ms)',
+      'all tokens',
+    ],
+    rows.map((r) => [
+      r.path,
+      r.concurrency,
+      r.n,
+      `${ms(r.direct.ttftP50)} / ${ms(r.direct.ttftP99)}`,
+      `${ms(r.via.ttftP50)} / ${ms(r.via.ttftP99)}`,
+      `${ms(r.addedP50)} / ${ms(r.addedP99)}`,
+      `${ms(r.direct.totalP50)} / ${ms(r.via.totalP50)}`,
+      `${ms(r.direct.gapMean)} / ${ms(r.via.gapMean)}`,
+      r.tokensEqual ? 'yes' : 'NO',
+    ]),
+  );
+  return { rows, markdown };
+}
