@@ -1,7 +1,10 @@
 // Verifies browser JWTs against the identity provider's published keys (JWKS), with jose.
 // The key set is fetched once per container and cached; an unknown `kid` triggers one refetch
 // (rate-limited by jose's cooldown), so key rotation needs no redeploy.
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+//
+// jose is loaded on first use: functions running the anonymous mode never load it at all,
+// which keeps their cold start lean.
+import type * as Jose from 'jose';
 import { ApiError, AuthError } from '../errors';
 
 export interface JwtVerifierOptions {
@@ -27,7 +30,7 @@ function invalid(message: string, code = 'invalid_token'): AuthError {
 }
 
 /** One precise refusal per way a token can be wrong; an unreachable JWKS is our outage, not the caller's. */
-function refusal(err: unknown, opts: JwtVerifierOptions): ApiError {
+function refusal(err: unknown, opts: JwtVerifierOptions, errors: typeof Jose.errors): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof errors.JWTExpired)
     return invalid('The token has expired. Sign in again.', 'token_expired');
@@ -61,14 +64,22 @@ function refusal(err: unknown, opts: JwtVerifierOptions): ApiError {
 }
 
 export function createJwtVerifier(opts: JwtVerifierOptions): VerifyJwt {
-  const keys = createRemoteJWKSet(new URL(opts.jwksUrl), {
-    timeoutDuration: opts.timeoutMs ?? 3000,
-    cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
-    cooldownDuration: JWKS_COOLDOWN_MS,
-  });
+  let loaded: Promise<{ jose: typeof Jose; keys: Jose.JWTVerifyGetKey }> | undefined;
+  const load = () => {
+    loaded ??= import('jose').then((jose) => ({
+      jose,
+      keys: jose.createRemoteJWKSet(new URL(opts.jwksUrl), {
+        timeoutDuration: opts.timeoutMs ?? 3000,
+        cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+        cooldownDuration: JWKS_COOLDOWN_MS,
+      }),
+    }));
+    return loaded;
+  };
   return async (token) => {
+    const { jose, keys } = await load();
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload } = await jose.jwtVerify(token, keys, {
         issuer: opts.issuer,
         audience: opts.audience,
         algorithms: [...ACCEPTED_JWT_ALGORITHMS],
@@ -80,7 +91,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): VerifyJwt {
       }
       return { sub: payload.sub };
     } catch (err) {
-      throw refusal(err, opts);
+      throw refusal(err, opts, jose.errors);
     }
   };
 }

@@ -179,9 +179,6 @@ export function loadBrowserApiConfig(env: Env): BrowserApiConfig {
     throw new ConfigError(`${name} ${issue.message} (got "${String(env[name] ?? '').slice(0, 100)}")`);
   }
   const e = parsed.data;
-  if (e.MAX_INLINE_IMAGE_BYTES > e.MAX_UPLOAD_BYTES) {
-    throw new ConfigError('MAX_INLINE_IMAGE_BYTES must not exceed MAX_UPLOAD_BYTES');
-  }
   return {
     sessionsTable: e.SESSIONS_TABLE,
     controlTable: e.CONTROL_TABLE,
@@ -209,7 +206,8 @@ export function loadBrowserApiConfig(env: Env): BrowserApiConfig {
       requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE,
     },
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
-    maxInlineBytes: e.MAX_INLINE_IMAGE_BYTES,
+    // An inline image is never allowed more than an uploaded one.
+    maxInlineBytes: Math.min(e.MAX_INLINE_IMAGE_BYTES, e.MAX_UPLOAD_BYTES),
     maxImagesPerSession: e.MAX_IMAGES_PER_SESSION,
     imageLimits: {
       maxInputBytes: e.MAX_UPLOAD_BYTES,

@@ -423,6 +423,11 @@ export class SessionStore {
     if (!isSessionId(input.sessionId)) throw invalidSessionId();
     if (!isImageId(input.imageId)) throw invalidImageId();
     const claim = await this.claimImageContent(input.sessionId, input.imageId, input.sha256);
+    if (claim.kind === 'missing') {
+      // The image went away after an earlier attempt claimed its content: free the hash.
+      await this.releaseClaim(input.sessionId, input.imageId, input.sha256);
+      return claim;
+    }
     if (claim.kind !== 'claimed') return claim;
     const readyAt = this.now();
     try {

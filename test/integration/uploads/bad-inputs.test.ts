@@ -1,0 +1,194 @@
+// The bad-input corpus: every refusal names its reason (error code), and leaves nothing behind
+// (no IMAGE item, no object under uploads/ or images/).
+import {
+  type CreatedSession,
+  createTestBrowserApi,
+  type ErrorBody,
+  imageItems,
+  postUploadForm,
+  secretHeader,
+  sessionObjects,
+  startTestStorage,
+  type TestBrowserApi,
+  type TestStorage,
+  testConfig,
+} from '../sessions/harness';
+import {
+  noisyPng,
+  pngClaimingHugeDimensions,
+  SVG_WITH_SCRIPT,
+  solidJpeg,
+  TEXT_FILE,
+  truncated,
+} from './test-images';
+
+interface UploadFormReply {
+  imageId: string;
+  upload: { url: string; fields: Record<string, string> };
+}
+
+const MAX_UPLOAD_BYTES = 256 * 1024;
+
+let storage: TestStorage;
+let api: TestBrowserApi;
+
+beforeAll(async () => {
+  storage = await startTestStorage();
+  api = createTestBrowserApi(
+    storage,
+    testConfig({
+      maxUploadBytes: MAX_UPLOAD_BYTES,
+      maxInlineBytes: 64 * 1024,
+      imageLimits: { ...testConfig().imageLimits, maxInputBytes: MAX_UPLOAD_BYTES },
+    }),
+  );
+});
+afterAll(() => storage.close());
+
+async function expectNothingStored(session: CreatedSession): Promise<void> {
+  expect(await imageItems(storage, session.sessionId)).toEqual([]);
+  expect(await sessionObjects(storage, session.sessionId)).toEqual([]);
+}
+
+/** Presign, POST the bytes to S3 as a browser would (S3 accepts anything here), then complete. */
+async function uploadAndComplete(bytes: Buffer, declared: string) {
+  const session = await api.createSession();
+  const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: declared },
+    headers: secretHeader(session),
+  });
+  expect(form.status).toBe(201);
+  const posted = await postUploadForm(form.json.upload, bytes, declared);
+  expect(posted.status).toBeLessThan(300);
+  const done = await api.call<ErrorBody>(
+    'POST',
+    `/sessions/${session.sessionId}/images/${form.json.imageId}/complete`,
+    {
+      headers: secretHeader(session),
+    },
+  );
+  return { session, done };
+}
+
+describe.each([
+  ['a text file named .jpg', () => Promise.resolve(TEXT_FILE), 'image/jpeg', 400, 'not_an_image'],
+  ['an SVG with a <script>', () => Promise.resolve(SVG_WITH_SCRIPT), 'image/png', 400, 'svg_not_allowed'],
+  [
+    'a truncated JPEG',
+    async () => truncated(await solidJpeg(800, 600, [90, 20, 160])),
+    'image/jpeg',
+    400,
+    'image_truncated',
+  ],
+  [
+    'a PNG whose header claims 100000 x 100000 pixels',
+    () => Promise.resolve(pngClaimingHugeDimensions()),
+    'image/png',
+    400,
+    'image_too_many_pixels',
+  ],
+])('complete refuses %s', (_name, make, declared, status, code) => {
+  test(`${status} ${code}, and nothing is stored`, async () => {
+    const { session, done } = await uploadAndComplete(await make(), declared);
+    expect(done.status).toBe(status);
+    expect(done.json.error.code).toBe(code);
+    await expectNothingStored(session);
+  });
+});
+
+test('an object over maxUploadBytes is refused from its metadata (the emulator ignored the POST policy)', async () => {
+  const big = await noisyPng(400, 400);
+  expect(big.length).toBeGreaterThan(MAX_UPLOAD_BYTES);
+  const { session, done } = await uploadAndComplete(big, 'image/png');
+  expect(done.status).toBe(413);
+  expect(done.json.error.code).toBe('image_too_large');
+  await expectNothingStored(session);
+});
+
+test('the upload form is refused for a declared size over the cap, before anything is created', async () => {
+  const session = await api.createSession();
+  const res = await api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/jpeg', contentLength: MAX_UPLOAD_BYTES + 1 },
+    headers: secretHeader(session),
+  });
+  expect(res.status).toBe(413);
+  expect(res.json.error.code).toBe('image_too_large');
+  await expectNothingStored(session);
+});
+
+test('the upload form is refused for a content type that is not an image we take', async () => {
+  const session = await api.createSession();
+  for (const contentType of ['image/svg+xml', 'text/html', 'application/pdf']) {
+    const res = await api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
+      body: { contentType },
+      headers: secretHeader(session),
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('unsupported_image_format');
+    expect(res.json.error.param).toBe('contentType');
+  }
+  await expectNothingStored(session);
+});
+
+test('the presigned policy pins size range, content type and key', async () => {
+  const session = await api.createSession();
+  const res = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/webp' },
+    headers: secretHeader(session),
+  });
+  const policy = JSON.parse(Buffer.from(res.json.upload.fields.Policy!, 'base64').toString('utf8')) as {
+    expiration: string;
+    conditions: unknown[];
+  };
+  expect(policy.conditions).toEqual(
+    expect.arrayContaining([
+      ['content-length-range', 1, MAX_UPLOAD_BYTES],
+      ['eq', '$Content-Type', 'image/webp'],
+      { key: `uploads/${session.sessionId}/${res.json.imageId}` },
+    ]),
+  );
+  const lifetime = Date.parse(policy.expiration) - Date.now();
+  expect(lifetime).toBeGreaterThan(200_000);
+  expect(lifetime).toBeLessThanOrEqual(300_000);
+});
+
+test('inline data URIs: SVG, text and oversized payloads are refused with nothing stored', async () => {
+  const session = await api.createSession();
+  const cases: [string, number, string][] = [
+    [`data:image/svg+xml;base64,${SVG_WITH_SCRIPT.toString('base64')}`, 400, 'svg_not_allowed'],
+    [`data:image/jpeg;base64,${TEXT_FILE.toString('base64')}`, 400, 'not_an_image'],
+    [`data:image/png;base64,${Buffer.alloc(70 * 1024, 1).toString('base64')}`, 413, 'image_too_large'],
+    ['data:image/png;base64,not base64!', 400, 'invalid_data_uri'],
+    ['data:image/png,rawbytes', 400, 'data_uri_not_base64'],
+  ];
+  for (const [data, status, code] of cases) {
+    const res = await api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
+      body: { data },
+      headers: secretHeader(session),
+    });
+    expect([res.status, res.json.error.code]).toEqual([status, code]);
+  }
+  await expectNothingStored(session);
+});
+
+test('a body asking for two things at once, or nothing, is a 400 naming the fields', async () => {
+  const session = await api.createSession();
+  for (const body of [
+    { contentType: 'image/png', url: 'https://example.com/a.png' },
+    {},
+    { slot: 'canvas' },
+  ]) {
+    const res = await api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
+      body,
+      headers: secretHeader(session),
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toMatch(/exactly one of "contentType".*"url".*"data"/);
+  }
+  const badSlot = await api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/png', slot: '../canvas' },
+    headers: secretHeader(session),
+  });
+  expect([badSlot.status, badSlot.json.error.param]).toEqual([400, 'slot']);
+  await expectNothingStored(session);
+});
