@@ -9,7 +9,16 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
 STAGE ?= dev
-CDK := cdk --app "tsx infra/app.ts" -c stage=$(STAGE)
+# CDK: `make synth` runs the app itself (infra/app.ts with cdk.json's flags): no CDK CLI, no AWS
+# credentials or calls, no notices or version checks; only a cold npm cache reaches the npm
+# registry (sharp's linux-arm64 packages). diff/deploy/destroy hand that cloud assembly to the CDK
+# CLI, which must read the assembly schema of the installed aws-cdk-lib: override CDK_CLI if the
+# local one is too old (docs/deploying.md).
+CDK_CLI ?= cdk
+CDK_OUT := cdk.out
+STACK := elevenlabs-vision-$(STAGE)
+SYNTH := CDK_OUTDIR=$(CDK_OUT) tsx infra/app.ts
+CDK := CDK_DISABLE_VERSION_CHECK=1 $(CDK_CLI) --app $(CDK_OUT) --no-notices
 
 .PHONY: help deps dev test check typecheck lint unit bench synth deploy destroy diff secrets agent build clean
 
@@ -46,17 +55,19 @@ bench: deps ## Benchmarks (results table in bench/README.md and README.md)
 build: deps ## Bundle every function with esbuild into .build/
 	tsx scripts/build.ts
 
-synth: deps ## Synthesize the CloudFormation template offline (real esbuild bundling)
-	$(CDK) synth --quiet > /dev/null && echo "synth ok: cdk.out/"
+synth: deps ## Synthesize the CloudFormation template offline (real esbuild bundling, cdk-nag)
+	CDK_CONTEXT_JSON='{"stage":"$(STAGE)"}' $(SYNTH) && echo "synth ok: $(CDK_OUT)/$(STACK).template.json"
 
-diff: deps ## Show what a deploy would change
-	$(CDK) diff
+diff: synth ## Show what a deploy would change
+	$(CDK) diff $(STACK)
 
-deploy: deps ## Deploy the stack to the current AWS account/region (STAGE=dev by default)
-	$(CDK) deploy --require-approval never --outputs-file cdk.out/outputs-$(STAGE).json
+deploy: synth ## Deploy the stack to the current AWS account/region (STAGE=dev by default)
+	$(CDK) deploy $(STACK) --require-approval never --outputs-file $(CDK_OUT)/outputs-$(STAGE).json
 
 destroy: deps ## Remove the stack (the bucket and tables of non-prod stages go too)
-	$(CDK) destroy --force
+	@# Destroying needs the stack's name and assembly, not fresh bundles.
+	CDK_CONTEXT_JSON='{"stage":"$(STAGE)","aws:cdk:bundling-stacks":[]}' $(SYNTH)
+	$(CDK) destroy $(STACK) --force
 
 secrets: deps ## Store provider / ElevenLabs / chat keys in Secrets Manager (reads them from your shell)
 	tsx scripts/secrets.ts $(STAGE)

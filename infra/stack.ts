@@ -1,0 +1,234 @@
+// One stage of the product: storage, secrets, the three functions with their URLs, and the
+// outputs an operator pastes into ElevenLabs and the frontend.
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { BUCKET_PREFIXES } from '../shared/storage/schema';
+import { BackendFunction, type FunctionCodeOverride } from './constructs/backend-function';
+import { Secrets } from './constructs/secrets';
+import { Storage } from './constructs/storage';
+import {
+  chatEnvironment,
+  configEnvironmentBytes,
+  MAX_CONFIG_ENV_BYTES,
+  sessionsEnvironment,
+  uploadsEnvironment,
+} from './environment';
+import { applyNagSuppressions } from './nag';
+import { OUTPUT_KEYS } from './stack-outputs';
+import { type StageConfig, StageConfigError } from './stage-config';
+
+export interface VisionBackendStackProps extends StackProps {
+  config: StageConfig;
+  /** Repository root (package-lock.json lives there). */
+  projectRoot: string;
+  /** Folder holding `<function>/handler.ts`; defaults to `<projectRoot>/functions`. */
+  entriesRoot: string;
+  /** Skips bundling with ready-made code (unit tests). */
+  functionCode?: FunctionCodeOverride;
+}
+
+/** Headers browsers send to the sessions and uploads functions (CORS is configured only here). */
+export const BROWSER_CORS_HEADERS = ['content-type', 'authorization', 'x-session-secret'];
+export const BROWSER_CORS_METHODS = [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE];
+
+/**
+ * Item-level read/write on the tables. Narrower than `grantReadWriteData`: no Scan and no
+ * stream reads; every access path is a key lookup or a partition Query.
+ */
+export const TABLE_ITEM_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
+/** Sizing: chat streams long answers and runs sharp on images arriving in messages. */
+export const FUNCTION_SIZING = {
+  chat: { memorySize: 1024, timeout: Duration.minutes(5) },
+  sessions: { memorySize: 512, timeout: Duration.seconds(15) },
+  uploads: { memorySize: 1536, timeout: Duration.seconds(60) },
+} as const;
+
+export class VisionBackendStack extends Stack {
+  readonly config: StageConfig;
+  readonly storage: Storage;
+  readonly secrets: Secrets;
+  readonly chat: BackendFunction;
+  readonly sessions: BackendFunction;
+  readonly uploads: BackendFunction;
+  readonly chatUrl: lambda.FunctionUrl;
+  readonly apiUrl: lambda.FunctionUrl;
+  readonly uploadsUrl: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: VisionBackendStackProps) {
+    const { config } = props;
+    const retain = config.removalPolicy === 'retain';
+    super(scope, id, {
+      description: `ElevenLabs vision backend, stage ${config.stage}: Custom LLM chat, sessions and uploads`,
+      // A retained stage is one whose data matters: `cdk destroy` must be a deliberate two-step act.
+      terminationProtection: retain,
+      ...props,
+    });
+    this.config = config;
+
+    const envBytes = configEnvironmentBytes(config);
+    if (envBytes > MAX_CONFIG_ENV_BYTES) {
+      throw new StageConfigError(
+        `${config.source}: modelRoutes, compatibleProviders, allowedOrigins and auth take ${envBytes} bytes of function environment; Lambda allows 4 KB in total, keep them under ${MAX_CONFIG_ENV_BYTES}`,
+      );
+    }
+    if (!config.elevenLabsAgentId) {
+      Annotations.of(this).addWarningV2(
+        'vision:elevenLabsAgentIdMissing',
+        `${config.source}: elevenLabsAgentId is not set; POST /sessions cannot issue ElevenLabs tokens until it is`,
+      );
+    }
+
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.storage = new Storage(this, 'Storage', {
+      removalPolicy,
+      autoDeleteObjects: !retain,
+      allowedOrigins: config.allowedOrigins,
+      imageRetentionDays: config.limits.imageRetentionDays,
+      accessLogRetentionDays: Math.max(config.logRetentionDays, 30),
+    });
+    this.secrets = new Secrets(this, 'Secrets', { removalPolicy, stage: config.stage });
+
+    const shared = {
+      projectRoot: props.projectRoot,
+      entriesRoot: props.entriesRoot,
+      code: props.functionCode,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
+      tracing: config.tracing,
+    };
+
+    const refs = {
+      sessionsTable: this.storage.sessionsTable.tableName,
+      controlTable: this.storage.controlTable.tableName,
+      bucket: this.storage.bucket.bucketName,
+      llmSecretArn: this.secrets.llm.secretArn,
+      elevenLabsSecretArn: this.secrets.elevenLabs.secretArn,
+    };
+
+    // Uploads comes first: the sessions function tells browsers its URL.
+    this.uploads = new BackendFunction(this, 'Uploads', {
+      ...shared,
+      name: 'uploads',
+      description: `elevenlabs-vision ${config.stage}: presigned image uploads, completion and normalization`,
+      ...FUNCTION_SIZING.uploads,
+      reservedConcurrency: config.reservedConcurrency.uploads,
+      nativeModules: ['sharp'],
+      environment: uploadsEnvironment(config, refs),
+    });
+    this.uploadsUrl = this.browserUrl(this.uploads.fn, config.allowedOrigins);
+
+    this.sessions = new BackendFunction(this, 'Sessions', {
+      ...shared,
+      name: 'sessions',
+      description: `elevenlabs-vision ${config.stage}: sessions and ElevenLabs signed URLs / tokens`,
+      ...FUNCTION_SIZING.sessions,
+      reservedConcurrency: config.reservedConcurrency.sessions,
+      nativeModules: [],
+      environment: sessionsEnvironment(config, refs, this.uploadsUrl.url),
+    });
+    this.apiUrl = this.browserUrl(this.sessions.fn, config.allowedOrigins);
+
+    this.chat = new BackendFunction(this, 'Chat', {
+      ...shared,
+      name: 'chat',
+      description: `elevenlabs-vision ${config.stage}: OpenAI-compatible streaming Custom LLM for ElevenLabs`,
+      ...FUNCTION_SIZING.chat,
+      reservedConcurrency: config.reservedConcurrency.chat,
+      nativeModules: ['sharp'],
+      environment: chatEnvironment(config, refs),
+    });
+    // ElevenLabs cannot sign requests (SigV4), so the URL is public and the handler checks the
+    // bearer key in constant time. Server to server: no CORS.
+    this.chatUrl = this.chat.fn.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+    });
+
+    this.grantAccess();
+    this.addOutputs();
+    applyNagSuppressions(this);
+  }
+
+  /** Browser-facing URL: public (the handler verifies a JWT or runs the anonymous mode), CORS here only. */
+  private browserUrl(fn: lambda.IFunction, allowedOrigins: string[]): lambda.FunctionUrl {
+    return fn.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.BUFFERED,
+      cors: {
+        allowedOrigins,
+        allowedMethods: BROWSER_CORS_METHODS,
+        allowedHeaders: BROWSER_CORS_HEADERS,
+        maxAge: Duration.hours(1),
+      },
+    });
+  }
+
+  private grantAccess(): void {
+    const { sessionsTable, controlTable, bucket } = this.storage;
+    const { uploads, images } = BUCKET_PREFIXES;
+
+    for (const fn of [this.chat, this.sessions, this.uploads]) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [...TABLE_ITEM_ACTIONS],
+          resources: [sessionsTable.tableArn, controlTable.tableArn],
+        }),
+      );
+    }
+
+    // chat: reads images it places into prompts, writes images that arrive inside messages.
+    allowObjects(this.chat.role, bucket, ['s3:GetObject', 's3:PutObject'], [images]);
+    this.secrets.llm.grantRead(this.chat.role);
+
+    // sessions: DELETE /sessions/{id} removes the session's objects.
+    allowObjects(this.sessions.role, bucket, ['s3:DeleteObject'], [images, uploads]);
+    this.secrets.elevenLabs.grantRead(this.sessions.role);
+
+    // uploads: presigns POSTs into uploads/ (the signer needs PutObject), reads and removes the
+    // raw upload, writes the normalized image.
+    allowObjects(this.uploads.role, bucket, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [uploads]);
+    allowObjects(this.uploads.role, bucket, ['s3:PutObject', 's3:GetObject'], [images]);
+  }
+
+  private addOutputs(): void {
+    const out = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    // Function URLs end with "/"; ElevenLabs appends "/chat/completions" to this base.
+    out(OUTPUT_KEYS.chatServerUrl, `${this.chatUrl.url}v1`, 'Paste into ElevenLabs: Custom LLM server URL');
+    out(OUTPUT_KEYS.apiUrl, this.apiUrl.url, 'Sessions API (browsers)');
+    out(OUTPUT_KEYS.uploadsUrl, this.uploadsUrl.url, 'Uploads API (browsers)');
+    out(OUTPUT_KEYS.bucketName, this.storage.bucket.bucketName, 'Image bucket');
+    out(
+      OUTPUT_KEYS.llmSecretArn,
+      this.secrets.llm.secretArn,
+      'Secret with CHAT_API_KEY and provider keys (make secrets)',
+    );
+    out(
+      OUTPUT_KEYS.elevenLabsSecretArn,
+      this.secrets.elevenLabs.secretArn,
+      'Secret with ELEVENLABS_API_KEY (make secrets)',
+    );
+  }
+}
+
+function allowObjects(role: iam.IRole, bucket: s3.IBucket, actions: string[], prefixes: string[]): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions,
+      resources: prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+    }),
+  );
+}
