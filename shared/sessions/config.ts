@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { BrowserAuthConfig, BrowserRateLimits } from '../auth/types';
 import { ConfigError, type Env } from '../config';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../images/normalize';
+import type { ImageLimits } from '../images/normalize';
 import { DEFAULT_MAX_IMAGES_PER_SESSION } from './store';
 
 export interface BrowserApiConfig {
@@ -32,6 +32,16 @@ export interface BrowserApiConfig {
   imageLimits: ImageLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
+
+/**
+ * normalizeImage's defaults, restated rather than imported: importing them would pull sharp
+ * (a native module) into the sessions function, which has none. A unit test keeps them equal.
+ */
+export const IMAGE_LIMIT_DEFAULTS = {
+  maxLongEdge: 1568,
+  maxPixels: 1_150_000,
+  maxInputPixels: 50_000_000,
+} as const;
 
 export const BROWSER_API_DEFAULTS = {
   sessionTtlSeconds: 3600,
@@ -135,9 +145,9 @@ const envSchema = z.object({
   MAX_UPLOAD_BYTES: intVar(BROWSER_API_DEFAULTS.maxUploadBytes, 1024, 50 * 1024 * 1024),
   MAX_INLINE_IMAGE_BYTES: intVar(BROWSER_API_DEFAULTS.maxInlineBytes, 1024, 4 * 1024 * 1024),
   MAX_IMAGES_PER_SESSION: intVar(DEFAULT_MAX_IMAGES_PER_SESSION, 1, 1000),
-  IMAGE_MAX_LONG_EDGE: intVar(DEFAULT_IMAGE_LIMITS.maxLongEdge, 64, 8000),
-  IMAGE_MAX_PIXELS: intVar(DEFAULT_IMAGE_LIMITS.maxPixels, 4096, 64_000_000),
-  IMAGE_MAX_INPUT_PIXELS: intVar(DEFAULT_IMAGE_LIMITS.maxInputPixels, 1_000_000, 268_402_689),
+  IMAGE_MAX_LONG_EDGE: intVar(IMAGE_LIMIT_DEFAULTS.maxLongEdge, 64, 8000),
+  IMAGE_MAX_PIXELS: intVar(IMAGE_LIMIT_DEFAULTS.maxPixels, 4096, 64_000_000),
+  IMAGE_MAX_INPUT_PIXELS: intVar(IMAGE_LIMIT_DEFAULTS.maxInputPixels, 1_000_000, 268_402_689),
   RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.sessionsPerMinute, 1, 100_000),
   RATE_LIMIT_UPLOADS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.uploadsPerMinute, 1, 100_000),
   RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.requestsPerMinute, 1, 100_000),

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../shared/config';
-import { loadBrowserApiConfig } from '../../../shared/sessions/config';
+import { DEFAULT_IMAGE_LIMITS } from '../../../shared/images/normalize';
+import { IMAGE_LIMIT_DEFAULTS, loadBrowserApiConfig } from '../../../shared/sessions/config';
 
 const BASE = {
   SESSIONS_TABLE: 'sessions',
@@ -87,4 +88,12 @@ test.each([
   const env: Record<string, string | undefined> = { ...BASE, ...overrides };
   expect(() => loadBrowserApiConfig(env)).toThrow(ConfigError);
   expect(() => loadBrowserApiConfig(env)).toThrow(message);
+});
+
+test('the restated image defaults equal normalizeImage’s own', () => {
+  expect(IMAGE_LIMIT_DEFAULTS).toEqual({
+    maxLongEdge: DEFAULT_IMAGE_LIMITS.maxLongEdge,
+    maxPixels: DEFAULT_IMAGE_LIMITS.maxPixels,
+    maxInputPixels: DEFAULT_IMAGE_LIMITS.maxInputPixels,
+  });
 });
