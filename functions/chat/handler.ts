@@ -29,8 +29,8 @@ const ready: Promise<HttpHandler> = (async () => {
       log.error(
         'no provider key configured: run `make secrets` (the echo provider is off in deployed stacks)',
       );
-    const enricher = createImageEnricherFromConfig(config, log);
-    return (await createChatService({ config, log, ...(enricher ? { enricher } : {}) })).handler;
+    const enricher = await createImageEnricherFromConfig(config, env, log);
+    return (await createChatService({ config, log, enricher })).handler;
   } catch (err) {
     log.error('chat function misconfigured', { error: err });
     const apiErr = new ApiError(

@@ -1,0 +1,110 @@
+// The whole product in one process: chat, sessions and uploads behind one router, with the
+// embedded DynamoDB and S3 emulators. `make dev` serves it; integration tests and the image
+// benchmark run exactly this.
+import { join } from 'node:path';
+import { createImageEnricherFromConfig } from '../../functions/chat/images';
+import { createChatService } from '../../functions/chat/service';
+import type { ChatApp } from '../../shared/chat/app';
+import { type Env, loadConfig } from '../../shared/config';
+import type { HttpRequest } from '../../shared/http/types';
+import { createLogger, type Logger } from '../../shared/observability/log';
+import { createSessionsRoutes } from '../../shared/sessions/api';
+import {
+  type BrowserApiOptions,
+  createBrowserApiClients,
+  createBrowserApiDeps,
+} from '../../shared/sessions/browser-api';
+import { type BrowserApiConfig, loadBrowserApiConfig } from '../../shared/sessions/config';
+import { createUploadsRoutes } from '../../shared/uploads/api';
+import { type Emulators, startEmulators } from './emulators';
+
+export interface DevApp {
+  app: ChatApp;
+  browser: BrowserApiConfig;
+  env: Env;
+  emulators: Emulators;
+  /** CORS headers for an allowed Origin (the deployed stack sets these on the function URLs). */
+  corsHeaders(req: HttpRequest): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface DevAppOptions {
+  env: Env;
+  /** Keep emulator data here across restarts; omit for throwaway data (tests). */
+  dataDir?: string;
+  log?: Logger;
+  browser?: BrowserApiOptions;
+  /** Test hook for image URLs inside chat messages. */
+  fetchMessageImage?: (url: string) => Promise<Buffer>;
+  writeMetrics?: (line: string) => void;
+}
+
+export const LOCAL_NAMES = {
+  sessionsTable: 'local-sessions',
+  controlTable: 'local-control',
+  bucket: 'local-images',
+};
+
+export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
+  const emulators = await startEmulators({
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    tables: [LOCAL_NAMES.sessionsTable, LOCAL_NAMES.controlTable],
+    buckets: [LOCAL_NAMES.bucket],
+  });
+  const port = opts.env.PORT ?? '8787';
+  const env: Env = {
+    SESSIONS_TABLE: LOCAL_NAMES.sessionsTable,
+    CONTROL_TABLE: LOCAL_NAMES.controlTable,
+    IMAGES_BUCKET: LOCAL_NAMES.bucket,
+    AUTH_MODE: 'anonymous',
+    ALLOWED_ORIGINS: `http://127.0.0.1:${port},http://localhost:${port}`,
+    ...opts.env,
+    // Always the embedded emulators: `make dev` must never touch a real AWS account.
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+    AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
+    AWS_REGION: emulators.region,
+    AWS_ACCESS_KEY_ID: emulators.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulators.credentials.secretAccessKey,
+  };
+  // The AWS SDK's default credential chain reads these from the process environment.
+  process.env.AWS_ACCESS_KEY_ID = emulators.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = emulators.credentials.secretAccessKey;
+  const config = loadConfig(env);
+  const browser = loadBrowserApiConfig(env);
+  const log = opts.log ?? createLogger(config.logLevel, { service: 'dev' });
+  const enricher = await createImageEnricherFromConfig(config, env, log, {
+    ...(opts.fetchMessageImage ? { fetchImage: opts.fetchMessageImage } : {}),
+  });
+  const app = await createChatService({
+    config,
+    log,
+    enricher,
+    ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
+  });
+  const deps = createBrowserApiDeps(browser, createBrowserApiClients(browser), { log, ...opts.browser });
+  createSessionsRoutes(app.router, deps);
+  createUploadsRoutes(app.router, deps);
+  const origins = new Set(browser.auth.allowedOrigins);
+  return {
+    app,
+    browser,
+    env,
+    emulators,
+    corsHeaders(req): Record<string, string> {
+      const origin = req.headers.origin;
+      if (!origin || !origins.has(origin)) return {};
+      return {
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+        'access-control-allow-headers': 'content-type, authorization, x-session-secret',
+        'access-control-max-age': '600',
+        vary: 'origin',
+      };
+    },
+    close: () => emulators.close(),
+  };
+}
+
+export function defaultDataDir(): string {
+  return join(process.cwd(), '.data');
+}

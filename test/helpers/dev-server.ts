@@ -1,0 +1,84 @@
+// The whole local product (startDevApp: chat + sessions + uploads + emulators) behind the real
+// node host on a loopback port, plus small browser-side helpers for tests and benchmarks.
+import type { AddressInfo } from 'node:net';
+import { type DevApp, type DevAppOptions, startDevApp } from '../../infra/local/dev-app';
+import { createNodeHost } from '../../infra/local/node-host';
+import { silentLogger } from '../../shared/observability/log';
+
+export interface RunningDevServer {
+  url: string;
+  dev: DevApp;
+  close(): Promise<void>;
+}
+
+export async function startDevServer(opts: DevAppOptions): Promise<RunningDevServer> {
+  const dev = await startDevApp({ log: silentLogger, writeMetrics: () => {}, ...opts });
+  const server = createNodeHost(dev.app.handler, {
+    maxBodyBytes: 20 * 1024 * 1024,
+    extraHeaders: (r) => dev.corsHeaders(r),
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    dev,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dev.close();
+    },
+  };
+}
+
+export interface BrowserSession {
+  sessionId: string;
+  sessionSecret: string;
+}
+
+/** What a browser does: POST /sessions with an allowed Origin. */
+export async function createBrowserSession(base: string, origin: string): Promise<BrowserSession> {
+  const res = await fetch(`${base}/sessions`, {
+    method: 'POST',
+    headers: { origin, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`POST /sessions: ${res.status} ${await res.text()}`);
+  return (await res.json()) as BrowserSession;
+}
+
+/** Presign, multipart POST straight to S3 (the emulator), then complete: the browser's upload. */
+export async function uploadThroughS3(
+  base: string,
+  origin: string,
+  session: BrowserSession,
+  bytes: Buffer,
+  opts: { slot?: string; contentType?: string } = {},
+): Promise<{ imageId: string; status: number; body: Record<string, unknown> }> {
+  const contentType = opts.contentType ?? 'image/jpeg';
+  const headers = { origin, 'content-type': 'application/json', 'x-session-secret': session.sessionSecret };
+  const formRes = await fetch(`${base}/sessions/${session.sessionId}/images`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      contentType,
+      contentLength: bytes.length,
+      ...(opts.slot ? { slot: opts.slot } : {}),
+    }),
+  });
+  const form = (await formRes.json()) as {
+    imageId: string;
+    upload: { url: string; fields: Record<string, string> };
+  };
+  if (formRes.status >= 300) throw new Error(`presign: ${formRes.status} ${JSON.stringify(form)}`);
+  const data = new FormData();
+  for (const [k, v] of Object.entries(form.upload.fields)) data.append(k, v);
+  data.append('file', new Blob([bytes], { type: contentType }), 'upload.jpg');
+  const posted = await fetch(form.upload.url, { method: 'POST', body: data });
+  if (posted.status >= 300) throw new Error(`S3 POST: ${posted.status} ${await posted.text()}`);
+  const done = await fetch(`${base}/sessions/${session.sessionId}/images/${form.imageId}/complete`, {
+    method: 'POST',
+    headers,
+  });
+  return { imageId: form.imageId, status: done.status, body: (await done.json()) as Record<string, unknown> };
+}
