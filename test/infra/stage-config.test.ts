@@ -1,5 +1,5 @@
 // Stage configuration: defaults, production requirements, and errors that name file and field.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -188,4 +188,11 @@ test('stage files are read from infra/stages/<stage>.json; broken JSON is named'
   expect(errorOf(() => loadStageConfig('broken', dir))).toMatch(
     /^infra\/stages\/broken.json is not valid JSON: /,
   );
+});
+
+test('the documented example (infra/stages/prod.example.json) is a valid production stage', () => {
+  const dir = join(__dirname, '..', '..', 'infra', 'stages');
+  const example = JSON.parse(readFileSync(join(dir, 'prod.example.json'), 'utf8')) as unknown;
+  const config = resolveStageConfig('prod', example, 'infra/stages/prod.example.json');
+  expect(config).toMatchObject({ removalPolicy: 'retain', auth: { mode: 'jwt' } });
 });
