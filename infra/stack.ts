@@ -24,7 +24,7 @@ export interface VisionBackendStackProps extends StackProps {
   config: StageConfig;
   /** Repository root (package-lock.json lives there). */
   projectRoot: string;
-  /** Folder holding `<function>/handler.ts`; defaults to `<projectRoot>/functions`. */
+  /** Folder holding `<function>/handler.ts` (functions/ in the repository). */
   entriesRoot: string;
   /** Skips bundling with ready-made code (unit tests). */
   functionCode?: FunctionCodeOverride;
