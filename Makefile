@@ -25,8 +25,11 @@ CDK := CDK_DISABLE_VERSION_CHECK=1 $(CDK_CLI) --app $(CDK_OUT) --no-notices
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# `npm install` rather than `npm ci`: the npm shipped on these machines writes lock files without
+# other platforms' optional binaries (biome, swc, sharp...) and then refuses them in `npm ci`.
+# With the lock file present, `npm install` still installs exactly the locked versions.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.installed ## Install Node 22 (if needed) and npm dependencies

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { benchBundle } from './bundle';
 import { benchChat } from './chat';
+import { benchImages } from './images';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.filter((a) => !a.startsWith('-')).slice(2);
@@ -29,6 +30,10 @@ async function main(): Promise<void> {
   if (want('chat')) {
     const { markdown } = await benchChat({ quick });
     sections.push(['chat', markdown]);
+  }
+  if (want('images')) {
+    const { markdown } = await benchImages({ quick });
+    sections.push(['images', markdown]);
   }
   if (want('bundle')) {
     const { markdown } = await benchBundle({ quick });

@@ -3,14 +3,19 @@
 // and cold import time. sharp stays external: it is a native module, installed per platform.
 import { mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from '../infra/constructs/bundling';
 
 export const FUNCTIONS = ['chat', 'sessions', 'uploads'] as const;
 
-export async function bundleFunction(name: string, outdir = `.build/${name}`): Promise<string> {
+export async function bundleFunction(
+  name: string,
+  outdir = `.build/${name}`,
+  entry = `functions/${name}/handler.ts`,
+): Promise<string> {
   mkdirSync(outdir, { recursive: true });
   const outfile = `${outdir}/index.mjs`;
   await build({
-    entryPoints: { index: `functions/${name}/handler.ts` },
+    entryPoints: { index: entry },
     outdir,
     outExtension: { '.js': '.mjs' },
     // Code splitting puts what is imported lazily (provider SDKs, the AWS SDK clients) in chunks
@@ -23,22 +28,30 @@ export async function bundleFunction(name: string, outdir = `.build/${name}`): P
     format: 'esm',
     minify: true,
     sourcemap: true,
+    // Stack traces only need the mappings; embedding sources would double the upload.
+    sourcesContent: false,
     mainFields: ['module', 'main'],
     external: ['sharp'],
     // CommonJS dependencies inside an ESM bundle still call require().
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'warning',
   });
   return outfile;
 }
 
+// `tsx scripts/build.ts` builds every function into .build/; `--fn NAME --outdir DIR` builds one
+// (the CDK bundling hook uses that to write the deployed artifact).
 if (process.argv[1]?.endsWith('build.ts')) {
-  const { existsSync } = await import('node:fs');
-  for (const fn of FUNCTIONS) {
-    if (!existsSync(`functions/${fn}/handler.ts`)) continue;
-    const out = await bundleFunction(fn);
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const one = arg('--fn');
+  if (one !== undefined && !(FUNCTIONS as readonly string[]).includes(one)) {
+    throw new Error(`unknown function "${one}" (known: ${FUNCTIONS.join(', ')})`);
+  }
+  for (const fn of one ? [one] : FUNCTIONS) {
+    const out = await bundleFunction(fn, arg('--outdir') ?? `.build/${fn}`, arg('--entry'));
     process.stdout.write(`built ${out}\n`);
   }
 }

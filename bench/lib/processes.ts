@@ -58,6 +58,8 @@ export async function bundleScript(entry: string, outfile: string): Promise<stri
     format: 'esm',
     minify: true,
     packages: 'external',
+    // Same lazy-chunk layout as the deployed bundles.
+    splitting: false,
     logLevel: 'warning',
   });
   return outfile;

@@ -86,7 +86,11 @@ export class BackendFunction extends Construct {
           handler: 'handler',
           projectRoot: props.projectRoot,
           depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
-          bundling: functionBundling({ nativeModules: props.nativeModules }),
+          bundling: functionBundling({
+            nativeModules: props.nativeModules,
+            name: props.name,
+            entry: entryPath(props.entriesRoot, props.name),
+          }),
         });
   }
 }
