@@ -12,8 +12,8 @@ STAGE ?= dev
 # CDK: `make synth` runs the app itself (infra/app.ts with cdk.json's flags): no CDK CLI, no AWS
 # credentials or calls, no notices or version checks; only a cold npm cache reaches the npm
 # registry (sharp's linux-arm64 packages). diff/deploy/destroy hand that cloud assembly to the CDK
-# CLI, which must read the assembly schema of the installed aws-cdk-lib: override CDK_CLI if the
-# local one is too old (docs/deploying.md).
+# CLI (aws-cdk 2.1148.1, pinned: it reads the assembly schema of aws-cdk-lib 2.276; override
+# CDK_CLI to use another).
 CDK_CLI ?= cdk
 CDK_OUT := cdk.out
 STACK := elevenlabs-vision-$(STAGE)

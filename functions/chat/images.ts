@@ -28,7 +28,9 @@ export function loadChatImageSettings(env: Env): ChatImageSettings {
   return {
     limits: {
       ...DEFAULT_IMAGE_LIMITS,
-      maxInputBytes: int(env, 'MAX_UPLOAD_BYTES', DEFAULT_IMAGE_LIMITS.maxInputBytes),
+      // Same defaults as the browser API (shared/sessions/config.ts), so both sides accept the same images.
+      maxInputBytes: int(env, 'MAX_UPLOAD_BYTES', 15 * 1024 * 1024),
+      maxInputPixels: int(env, 'IMAGE_MAX_INPUT_PIXELS', DEFAULT_IMAGE_LIMITS.maxInputPixels),
       maxLongEdge: int(env, 'IMAGE_MAX_LONG_EDGE', DEFAULT_IMAGE_LIMITS.maxLongEdge),
       maxPixels: int(env, 'IMAGE_MAX_PIXELS', DEFAULT_IMAGE_LIMITS.maxPixels),
     },
