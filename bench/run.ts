@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { benchBundle } from './bundle';
 import { benchChat } from './chat';
 import { benchImages } from './images';
+import { benchResilience } from './resilience';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.filter((a) => !a.startsWith('-')).slice(2);
@@ -34,6 +35,10 @@ async function main(): Promise<void> {
   if (want('images')) {
     const { markdown } = await benchImages({ quick });
     sections.push(['images', markdown]);
+  }
+  if (want('resilience')) {
+    const { markdown } = await benchResilience({ quick });
+    sections.push(['resilience', markdown]);
   }
   if (want('bundle')) {
     const { markdown } = await benchBundle({ quick });

@@ -20,6 +20,21 @@ async function main(): Promise<void> {
   } else {
     handler = (await createChatService({ config, log, writeMetrics: () => {} })).handler;
   }
+  // Bench-only probe (this file is never deployed): heap in use after a full GC, so a soak can
+  // tell a leak from a heap that merely has not been collected yet.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const product = handler;
+  if (gc) {
+    handler = async (req, signal) => {
+      if (req.path !== '/__bench/heap') return product(req, signal);
+      gc();
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(process.memoryUsage()),
+      };
+    };
+  }
   const server = createNodeHost(handler, { maxBodyBytes: config.maxBodyBytes, extraHeaders: cors });
   server.listen(0, '127.0.0.1', () => {
     const addr = server.address();

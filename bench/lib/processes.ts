@@ -13,9 +13,14 @@ export interface Spawned<T> {
  * Runs a script (`.ts` through tsx, a built `.mjs` with plain node) and resolves with the first
  * stdout JSON line holding `key`.
  */
-export function spawnTs<T>(script: string, env: Record<string, string>, key: string): Promise<Spawned<T>> {
+export function spawnTs<T>(
+  script: string,
+  env: Record<string, string>,
+  key: string,
+  nodeArgs: string[] = [],
+): Promise<Spawned<T>> {
   return new Promise((resolve, reject) => {
-    const args = script.endsWith('.mjs') ? [script] : ['--import', 'tsx', script];
+    const args = [...nodeArgs, ...(script.endsWith('.mjs') ? [script] : ['--import', 'tsx', script])];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
