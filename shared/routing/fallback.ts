@@ -329,7 +329,9 @@ export async function openStream(
       errorClass: error.errorClass,
       retry: run.retry,
     });
-    if (error.retryable && run.retry < settings.maxRetriesPerTarget) {
+    // A half-open probe is a single request: its failure has just re-opened the breaker, so
+    // another try would be a second probe. Fail over instead.
+    if (error.retryable && !run.admission.probe && run.retry < settings.maxRetriesPerTarget) {
       const delay = backoffMs(run.retry + 1, settings, error.retryAfterMs, random);
       if (now() + delay < deadline) {
         start(run.target, run.admission, run.retry + 1, delay, run.hedge);

@@ -40,9 +40,11 @@ export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOp
         const body = toOpenAIRequest(call.request, call.model, { dialect, ...call.overrides });
         const sdk = await getClient();
         const upstream = await sdk.chat.completions.create(body, { signal: call.signal });
-        yield* openaiChunksToEvents(upstream);
+        yield* openaiChunksToEvents(upstream, cfg.name);
       } catch (err) {
-        throw toUpstreamError(err, cfg.name, call.signal);
+        // After an abort (idle or first-byte timeout, lost hedge, client gone) its reason is the
+        // truth, not what the SDK made of the cut-off body.
+        throw toUpstreamError(call.signal.aborted ? (call.signal.reason ?? err) : err, cfg.name, call.signal);
       }
     },
   };

@@ -1,5 +1,6 @@
 // OpenAI-format chunks from upstream -> our StreamEvents. Pure.
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { UpstreamError } from '../../errors';
 import type { FinishReason, StreamEvent } from '../types';
 
 type UpstreamDelta = ChatCompletionChunk.Choice.Delta & {
@@ -17,8 +18,12 @@ const FINISH: Record<string, FinishReason> = {
 
 export async function* openaiChunksToEvents(
   chunks: AsyncIterable<ChatCompletionChunk>,
+  provider = 'openai',
 ): AsyncGenerator<StreamEvent> {
+  let started = false;
+  let finished = false;
   for await (const chunk of chunks) {
+    started = true;
     const choice = chunk.choices?.[0];
     if (choice) {
       const delta = (choice.delta ?? {}) as UpstreamDelta;
@@ -32,7 +37,10 @@ export async function* openaiChunksToEvents(
         if (call.function?.arguments) event.arguments = call.function.arguments;
         yield event;
       }
-      if (choice.finish_reason) yield { type: 'finish', reason: FINISH[choice.finish_reason] ?? 'stop' };
+      if (choice.finish_reason) {
+        finished = true;
+        yield { type: 'finish', reason: FINISH[choice.finish_reason] ?? 'stop' };
+      }
     }
     if (chunk.usage) {
       const cached = chunk.usage.prompt_tokens_details?.cached_tokens;
@@ -46,5 +54,15 @@ export async function* openaiChunksToEvents(
         },
       };
     }
+  }
+  // The SDK ends a stream quietly when the body stops early (a clean close, or our own abort):
+  // without a finish_reason the answer is cut short, and must not reach the client as complete.
+  // No chunk at all is left to the caller, which reports an empty response.
+  if (started && !finished) {
+    throw new UpstreamError(`${provider}: the stream ended before a finish_reason`, {
+      retryable: true,
+      errorClass: 'truncated',
+      code: 'upstream_truncated',
+    });
   }
 }
