@@ -107,7 +107,7 @@ test('an uploaded photo reaches the model at the turn it entered, normalized, an
   // Identical prefix: the first three messages are byte-for-byte what turn 1 sent.
   expect(JSON.stringify(second.slice(0, 3))).toBe(JSON.stringify(first));
   expect(imagesIn(second[4]!)).toHaveLength(0);
-});
+}, 60_000);
 
 test('a newer image in a slot replaces the older one for later turns', async () => {
   const session = await createBrowserSession(server.url, ORIGIN);
