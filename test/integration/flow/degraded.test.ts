@@ -166,7 +166,7 @@ test('a session over its token budget gets a 429 with retry-after, before any up
   }
   expect(blocked).toBeDefined();
   expect(Number(blocked!.headers.get('retry-after'))).toBeGreaterThan(0);
-  expect((await blocked!.json()).error).toMatchObject({
+  expect(((await blocked!.json()) as { error: unknown }).error).toMatchObject({
     type: 'rate_limit_error',
     code: 'session_budget_exceeded',
   });
