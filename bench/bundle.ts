@@ -70,7 +70,7 @@ export async function benchBundle(opts: {
         'chat bundle incl. lazy chunks',
         `${(size.raw / 1024).toFixed(0)} KiB in ${size.files} files, ${(size.gz / 1024).toFixed(0)} KiB gzipped`,
       ],
-      ['cold import, median of ' + runs + ' fresh processes', `${ms(median(chat))} ms`],
+      [`cold import, median of ${runs} fresh processes`, `${ms(median(chat))} ms`],
       ['empty module, same way (baseline)', `${ms(median(empty))} ms`],
       ['chat import / baseline', ratio(median(chat), median(empty))],
     ],

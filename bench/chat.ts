@@ -21,6 +21,7 @@ const TOKEN_DELAY_MS = 10;
 export interface ChatBenchRow {
   path: 'openai' | 'anthropic';
   concurrency: number;
+  arrivals: string;
   n: number;
   direct: { ttftP50: number; ttftP99: number; totalP50: number; gapMean: number };
   via: { ttftP50: number; ttftP99: number; totalP50: number; gapMean: number };
@@ -112,23 +113,35 @@ export async function benchChat(opts: {
   const rows: ChatBenchRow[] = [];
   try {
     // Warm both paths (connections, JIT) before measuring.
-    for (const p of Object.values(calls))
-      await runConcurrent(60, 10, async () => (await p.direct(), await p.via()));
-    for (const concurrency of [1, 50]) {
+    for (const p of Object.values(calls)) {
+      await runConcurrent(60, 10, async () => {
+        await p.direct();
+        await p.via();
+      });
+    }
+    // 50 streams twice: arrivals spread over one stream's length (independent conversations),
+    // and all at once in lockstep (the worst case: 50 users starting a turn in the same ms).
+    const cases = [
+      { concurrency: 1, jitterMs: 0, arrivals: 'sequential' },
+      { concurrency: 50, jitterMs: 200, arrivals: 'staggered' },
+      { concurrency: 50, jitterMs: 0, arrivals: 'lockstep' },
+    ];
+    for (const { concurrency, jitterMs, arrivals } of cases) {
       for (const path of ['openai', 'anthropic'] as const) {
         const n = concurrency === 1 ? (opts.quick ? 60 : 200) : opts.quick ? 300 : 1000;
         const direct: StreamTiming[] = [];
         const via: StreamTiming[] = [];
         // Alternate halves so drift in machine load hits both sides alike.
         for (let round = 0; round < 2; round++) {
-          direct.push(...(await runConcurrent(n / 2, concurrency, calls[path].direct)));
-          via.push(...(await runConcurrent(n / 2, concurrency, calls[path].via)));
+          direct.push(...(await runConcurrent(n / 2, concurrency, calls[path].direct, jitterMs)));
+          via.push(...(await runConcurrent(n / 2, concurrency, calls[path].via, jitterMs)));
         }
         const d = summarize(direct);
         const v = summarize(via);
         rows.push({
           path,
           concurrency,
+          arrivals,
           n,
           direct: d,
           via: v,
@@ -149,6 +162,7 @@ export async function benchChat(opts: {
     [
       'path',
       'streams',
+      'arrivals',
       'n',
       'TTFT direct p50 / p99 (ms)',
       'TTFT via server p50 / p99 (ms)',
@@ -160,6 +174,7 @@ export async function benchChat(opts: {
     rows.map((r) => [
       r.path,
       r.concurrency,
+      r.arrivals,
       r.n,
       `${ms(r.direct.ttftP50)} / ${ms(r.direct.ttftP99)}`,
       `${ms(r.via.ttftP50)} / ${ms(r.via.ttftP99)}`,

@@ -78,11 +78,16 @@ export function timedStream(
 export const isOpenAIToken = (d: string): boolean => d.includes('"content":"') && !d.includes('"content":""');
 export const isAnthropicToken = (d: string): boolean => d.includes('"text_delta"');
 
-/** Runs `n` calls with `concurrency` in flight at once. */
+/**
+ * Runs `n` calls with `concurrency` in flight at once. With `jitterMs`, each worker pauses a
+ * random 0..jitterMs before each call, as independent conversations do; without it, all workers
+ * start together and, streams being equally long, stay in lockstep (a worst-case burst).
+ */
 export async function runConcurrent<T>(
   n: number,
   concurrency: number,
   call: (i: number) => Promise<T>,
+  jitterMs = 0,
 ): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
@@ -90,6 +95,7 @@ export async function runConcurrent<T>(
     Array.from({ length: Math.min(concurrency, n) }, async () => {
       while (next < n) {
         const i = next++;
+        if (jitterMs > 0) await new Promise((r) => setTimeout(r, Math.random() * jitterMs));
         out[i] = await call(i);
       }
     }),
