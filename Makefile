@@ -40,7 +40,9 @@ dev: deps ## Run the product locally: chat + sessions + uploads on :8787 with em
 test: deps ## Run every check: types, lint, unit + integration tests, CDK synth with real bundling
 	tsc --noEmit -p tsconfig.json
 	biome check .
-	jest --ci
+	@mkdir -p .build
+	jest --ci --json --outputFile=.build/jest-results.json
+	@node -e 'const r=require("./.build/jest-results.json");console.log(`jest: $${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
 	$(MAKE) --no-print-directory synth
 
 typecheck: deps
