@@ -41,6 +41,7 @@ test: deps ## Run every check: types, lint, unit + integration tests, CDK synth 
 	tsc --noEmit -p tsconfig.json
 	biome check .
 	@mkdir -p .build
+	@scripts/ensure-chromium.sh
 	jest --ci --json --outputFile=.build/jest-results.json
 	@node -e 'const r=require("./.build/jest-results.json");console.log(`jest: $${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
 	$(MAKE) --no-print-directory synth

@@ -1,11 +1,14 @@
 // The whole product in one process: chat, sessions and uploads behind one router, with the
 // embedded DynamoDB and S3 emulators. `make dev` serves it; integration tests and the image
 // benchmark run exactly this.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createImageEnricherFromConfig } from '../../functions/chat/images';
 import { createChatService } from '../../functions/chat/service';
 import type { ChatApp } from '../../shared/chat/app';
 import { type Env, loadConfig } from '../../shared/config';
+import type { Router } from '../../shared/http/router';
 import type { HttpRequest } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
 import { createSessionsRoutes } from '../../shared/sessions/api';
@@ -46,19 +49,24 @@ export const LOCAL_NAMES = {
 };
 
 export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
-  const emulators = await startEmulators({
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    tables: [LOCAL_NAMES.sessionsTable, LOCAL_NAMES.controlTable],
-    buckets: [LOCAL_NAMES.bucket],
-  });
   const port = opts.env.PORT ?? '8787';
-  const env: Env = {
+  const localEnv: Env = {
     SESSIONS_TABLE: LOCAL_NAMES.sessionsTable,
     CONTROL_TABLE: LOCAL_NAMES.controlTable,
     IMAGES_BUCKET: LOCAL_NAMES.bucket,
     AUTH_MODE: 'anonymous',
     ALLOWED_ORIGINS: `http://127.0.0.1:${port},http://localhost:${port}`,
     ...opts.env,
+  };
+  const emulators = await startEmulators({
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    tables: [LOCAL_NAMES.sessionsTable, LOCAL_NAMES.controlTable],
+    buckets: [LOCAL_NAMES.bucket],
+    // The origins allowed to call the browser API may upload straight to the bucket.
+    corsOrigins: originsIn(localEnv.ALLOWED_ORIGINS),
+  });
+  const env: Env = {
+    ...localEnv,
     // Always the embedded emulators: `make dev` must never touch a real AWS account.
     AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
     AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
@@ -84,6 +92,11 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   const deps = createBrowserApiDeps(browser, createBrowserApiClients(browser), { log, ...opts.browser });
   createSessionsRoutes(app.router, deps);
   createUploadsRoutes(app.router, deps);
+  mountDemoPage(app.router, {
+    s3Origin: new URL(emulators.s3Endpoint).origin,
+    voice: browser.elevenLabs !== undefined,
+    log,
+  });
   const origins = new Set(browser.auth.allowedOrigins);
   return {
     app,
@@ -107,4 +120,63 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
 
 export function defaultDataDir(): string {
   return join(process.cwd(), '.data');
+}
+
+/** The valid `scheme://host[:port]` entries of a comma-separated ALLOWED_ORIGINS. */
+function originsIn(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => URL.canParse(o) && new URL(o).origin === o);
+}
+
+/** Where the voice button loads the ElevenLabs browser client from (only when an agent is configured). */
+const ELEVENLABS_CLIENT_ORIGIN = 'https://esm.sh';
+
+/**
+ * The demo page (infra/local/demo/) at `GET /` and `GET /demo.js`, read once. Its CSP allows
+ * only this origin, the inline style by hash, and the S3 emulator for uploads; esm.sh (plus the
+ * `blob:` worklets the ElevenLabs client loads) and ElevenLabs hosts only when voice can work.
+ */
+function mountDemoPage(router: Router, opts: { s3Origin: string; voice: boolean; log: Logger }): void {
+  const dir = join(process.cwd(), 'infra', 'local', 'demo');
+  let html: string;
+  let script: string;
+  try {
+    html = readFileSync(join(dir, 'index.html'), 'utf8');
+    script = readFileSync(join(dir, 'demo.js'), 'utf8');
+  } catch (err) {
+    opts.log.warn('demo page not served: its files were not found', { dir, error: err });
+    return;
+  }
+  const styleHashes = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
+    (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
+  );
+  const csp = [
+    "default-src 'none'",
+    `script-src 'self'${opts.voice ? ` ${ELEVENLABS_CLIENT_ORIGIN} blob:` : ''}`,
+    `style-src ${styleHashes.join(' ') || "'none'"}`,
+    "img-src 'self' blob: data:",
+    `connect-src 'self' ${opts.s3Origin}${opts.voice ? ' https://*.elevenlabs.io wss://*.elevenlabs.io' : ''}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  const headers = {
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-cache',
+  };
+  router
+    .on('GET', '/', async () => ({
+      status: 200,
+      headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
+      body: html,
+    }))
+    .on('GET', '/demo.js', async () => ({
+      status: 200,
+      headers: { ...headers, 'content-type': 'text/javascript; charset=utf-8' },
+      body: script,
+    }));
 }

@@ -22,10 +22,35 @@ export interface EmulatorOptions {
   s3Port?: number;
   tables: string[];
   buckets: string[];
+  /**
+   * Browser origins the buckets answer cross-origin (CORS), like the deployed bucket: presigned
+   * POST uploads, plus GET. Each start replaces the buckets' CORS configuration; left as is when empty.
+   */
+  corsOrigins?: readonly string[];
 }
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+const xmlText = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The bucket CORS document s3rver applies (the S3 PutBucketCors XML), mirroring the deployed
+ * bucket's rule (infra/constructs/storage.ts) with GET added for local tools.
+ */
+export function bucketCorsXml(origins: readonly string[]): string {
+  const tag = (name: string, values: readonly string[]) =>
+    values.map((v) => `<${name}>${xmlText(v)}</${name}>`).join('');
+  return (
+    '<CORSConfiguration><CORSRule>' +
+    tag('AllowedOrigin', origins) +
+    tag('AllowedMethod', ['GET', 'POST']) +
+    tag('AllowedHeader', ['*']) +
+    tag('ExposeHeader', ['ETag', 'Location']) +
+    '<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>'
+  );
+}
 
 export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> {
   // Both are CommonJS packages without types; loaded lazily so production bundles never see them.
@@ -65,6 +90,15 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
     directory: s3Dir,
     allowMismatchedSignatures: true,
     vhostBuckets: false,
+    // A browser page on another port uploads straight to the emulator: a cross-origin POST.
+    ...(opts.corsOrigins && opts.corsOrigins.length > 0
+      ? {
+          configureBuckets: opts.buckets.map((name) => ({
+            name,
+            configs: [bucketCorsXml(opts.corsOrigins!)],
+          })),
+        }
+      : {}),
   });
   const s3Addr = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${s3Addr.port}`;
