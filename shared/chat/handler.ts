@@ -12,7 +12,12 @@ import type { Providers } from '../providers/registry';
 import type { StreamEvent } from '../providers/types';
 import { toUpstreamError } from '../providers/upstream-error';
 import type { BreakerLike } from '../routing/breaker-types';
-import { type FallbackSettings, type OpenStream, openStream } from '../routing/fallback';
+import {
+  AllTargetsFailedError,
+  type FallbackSettings,
+  type OpenStream,
+  openStream,
+} from '../routing/fallback';
 import { findRoute, type Route, type RouteTarget } from '../routing/routes';
 import { checkBearer } from './auth';
 import { parseChatRequest } from './parse';
@@ -139,6 +144,18 @@ export function createChatHandler(deps: ChatDeps) {
     const identity = newResponseIdentity(request.model, now());
     const headers = { 'x-request-id': requestId };
 
+    /** A turn that failed before any upstream byte reached the client: record it, once. */
+    const turnFailed = (err: unknown): ApiError => {
+      const apiErr = toApiError(err);
+      if (err instanceof AllTargetsFailedError) record.attempts = err.attempts;
+      log.warn('chat turn failed', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
+      finishRecord(
+        apiErr.status,
+        apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type),
+      );
+      return apiErr;
+    };
+
     if (request.stream !== true) {
       let upstream: OpenStream | undefined;
       try {
@@ -156,16 +173,8 @@ export function createChatHandler(deps: ChatDeps) {
         finishRecord(200);
         return jsonResponse(200, completion, headers);
       } catch (err) {
-        const apiErr = toApiError(err);
         if (upstream && err instanceof UpstreamError) upstream.settle(err);
-        if (err && typeof err === 'object' && 'attempts' in err)
-          record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
-        log.warn('chat turn failed', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
-        finishRecord(
-          apiErr.status,
-          apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type),
-        );
-        return errorResponse(apiErr, requestId);
+        return errorResponse(turnFailed(err), requestId);
       }
     }
 
@@ -220,13 +229,7 @@ export function createChatHandler(deps: ChatDeps) {
         try {
           upstream = await open();
         } catch (err) {
-          const apiErr = toApiError(err);
-          if (err && typeof err === 'object' && 'attempts' in err)
-            record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
-          finishRecord(
-            apiErr.status,
-            apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type),
-          );
+          const apiErr = turnFailed(err);
           if (!signal.aborted) yield sseError(apiErr.toBody());
           return;
         }
@@ -239,19 +242,7 @@ export function createChatHandler(deps: ChatDeps) {
     try {
       upstream = await open();
     } catch (err) {
-      const apiErr = toApiError(err);
-      if (err && typeof err === 'object' && 'attempts' in err)
-        record.attempts = (err as { attempts: TurnRecord['attempts'] }).attempts;
-      log.warn('chat turn failed before the first byte', {
-        status: apiErr.status,
-        code: apiErr.code,
-        message: apiErr.message,
-      });
-      finishRecord(
-        apiErr.status,
-        apiErr instanceof UpstreamError ? apiErr.errorClass : (apiErr.code ?? apiErr.type),
-      );
-      return errorResponse(apiErr, requestId);
+      return errorResponse(turnFailed(err), requestId);
     }
     return { status: 200, headers: { ...SSE_HEADERS, ...headers }, stream: pump(upstream) };
   };
