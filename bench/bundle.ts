@@ -2,7 +2,7 @@
 // module imported the same way in the same run.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundleFunction } from '../scripts/build';
 import { median, ms, ratio, table } from './lib/stats';
@@ -51,6 +51,24 @@ function importTimes(file: string, runs: number, env: Record<string, string>): n
   return out;
 }
 
+/**
+ * Bytes parsed at cold start: the entry module and every chunk it imports statically (chunks
+ * reached only through `import()` load when a configuration uses them).
+ */
+function staticClosureBytes(entry: string): { bytes: number; files: number } {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    for (const m of code.matchAll(/(?:from|import)\s*"(\.{1,2}\/[^"]+\.mjs)"/g)) visit(resolve(dirname(file), m[1]!));
+  };
+  visit(resolve(entry));
+  let bytes = 0;
+  for (const f of seen) bytes += statSync(f).size;
+  return { bytes, files: seen.size };
+}
+
 export async function benchBundle(opts: {
   quick: boolean;
 }): Promise<{ markdown: string; importMs: number; entryBytes: number }> {
@@ -62,10 +80,14 @@ export async function benchBundle(opts: {
   const empty = importTimes('.build/bench-empty.mjs', runs, env);
   const size = sizeOf('.build/bench-chat');
   const entryBytes = statSync(entry).size;
+  const atColdStart = staticClosureBytes(entry);
   const markdown = table(
     ['measure', 'value'],
     [
-      ['chat entry module (minified ESM)', `${(entryBytes / 1024).toFixed(0)} KiB`],
+      [
+        'loaded at cold start (entry + statically imported chunks)',
+        `${(atColdStart.bytes / 1024).toFixed(0)} KiB in ${atColdStart.files} files`,
+      ],
       [
         'chat bundle incl. lazy chunks',
         `${(size.raw / 1024).toFixed(0)} KiB in ${size.files} files, ${(size.gz / 1024).toFixed(0)} KiB gzipped`,

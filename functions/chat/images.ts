@@ -4,7 +4,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TurnEnricher } from '../../shared/chat/handler';
 import { type Config, ConfigError, type Env } from '../../shared/config';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../shared/images/normalize';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../shared/images/limits';
 import type { Logger } from '../../shared/observability/log';
 import type { RouteTarget } from '../../shared/routing/routes';
 

@@ -1,7 +1,6 @@
 // Anthropic failures -> UpstreamError: the `error` event a stream can carry after its first
 // byte (which the SDK throws as an APIError without a status), and everything else via the
 // shared mapping.
-import { APIError } from '@anthropic-ai/sdk';
 import { ApiError, UpstreamError } from '../../errors';
 import { toUpstreamError } from '../upstream-error';
 
@@ -13,6 +12,18 @@ export interface AnthropicErrorDetail {
 
 function detail(error: AnthropicErrorDetail): string {
   return (error.message ?? error.type).replace(/\s+/g, ' ').slice(0, 300);
+}
+
+/**
+ * The SDK throws an `error` event as its APIError with no HTTP status but a `type`. Checked by
+ * shape rather than `instanceof`, so this module does not load the SDK at cold start (the SDK is
+ * imported lazily, only by a configuration that routes to Anthropic).
+ */
+function asStreamErrorEvent(err: unknown): AnthropicErrorDetail | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { status?: unknown; type?: unknown; apiMessage?: unknown };
+  if (e.status !== undefined || typeof e.type !== 'string' || !('apiMessage' in e)) return undefined;
+  return { type: e.type, ...(typeof e.apiMessage === 'string' ? { message: e.apiMessage } : {}) };
 }
 
 /**
@@ -88,12 +99,7 @@ export function toAnthropicUpstreamError(err: unknown, provider: string, signal:
   if (signal.aborted) return toUpstreamError(signal.reason ?? err, provider, signal);
   // Our own request-translation errors (an unsupported image, ...) are the client's to see.
   if (err instanceof ApiError) return err;
-  if (err instanceof APIError && err.status === undefined && err.type !== null) {
-    return anthropicErrorToUpstreamError(
-      { type: err.type, message: err.apiMessage ?? undefined },
-      provider,
-      err,
-    );
-  }
+  const streamError = asStreamErrorEvent(err);
+  if (streamError) return anthropicErrorToUpstreamError(streamError, provider, err);
   return toUpstreamError(err, provider, signal);
 }
