@@ -19,6 +19,8 @@ export interface TargetHealth {
   recentFailures?: number;
   lastErrorClass?: string;
   openUntil?: string;
+  /** The breaker's state could not be read: `state` is a default, not a fact. */
+  stateUnknown?: true;
 }
 
 export interface HealthReport {
@@ -32,7 +34,16 @@ export interface BreakerSnapshotSource {
   snapshot(
     targets: string[],
   ): Promise<
-    Record<string, { state: string; recentFailures: number; lastErrorClass?: string; openUntil?: number }>
+    Record<
+      string,
+      {
+        state: string;
+        recentFailures: number;
+        lastErrorClass?: string;
+        openUntil?: number;
+        storeUnavailable?: true;
+      }
+    >
   >;
 }
 
@@ -103,6 +114,7 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
             h.recentFailures = s.recentFailures;
             if (s.lastErrorClass) h.lastErrorClass = s.lastErrorClass;
             if (s.openUntil) h.openUntil = new Date(s.openUntil).toISOString();
+            if (s.storeUnavailable) h.stateUnknown = true;
           }
           return h;
         }),

@@ -170,6 +170,8 @@ describe('an unavailable control table: the breaker fails open and turns are ans
     const h = await primaryHealth(svc.url);
     expect(performance.now() - started).toBeLessThan(bound);
     expect(h.state).toBe('closed');
+    // ...but /health says the state is a default, not something read from the table.
+    expect(h.stateUnknown).toBe(true);
     expect(up.openai.requests).toHaveLength(3);
     expect(up.anthropic.requests).toHaveLength(1);
   });
