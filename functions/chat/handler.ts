@@ -1,38 +1,45 @@
 // Lambda entry for the chat function URL (RESPONSE_STREAM): every upstream token is written to
-// the response stream as it arrives. Configuration and secrets load once per container.
+// the response stream as it arrives. Configuration and secrets load at cold start; the secret
+// is re-read every few minutes in the background, so `make secrets` and key rotation reach warm
+// containers without a redeploy.
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import { loadConfig } from '../../shared/config';
+import { type Env, loadConfig } from '../../shared/config';
 import { ApiError } from '../../shared/errors';
 import { type HttpHandler, jsonResponse } from '../../shared/http/types';
-import { createLogger } from '../../shared/observability/log';
+import { createLogger, type Logger } from '../../shared/observability/log';
 import { type AwsLambdaGlobal, fromFunctionUrlEvent, writeToResponseStream } from '../host/lambda-http';
-import { loadEnvWithSecrets } from '../host/secrets';
+import { refreshingHandler } from '../host/refreshing-handler';
+import { overlaySecret, readSecrets } from '../host/secrets';
 import { createImageEnricherFromConfig } from './images';
 import { createChatService } from './service';
 
 declare const awslambda: AwsLambdaGlobal;
+
+const SECRET_VARIABLES = ['LLM_SECRET_ARN'];
+/** How often a warm container re-reads its secret (one GetSecretValue per container). */
+const SECRET_REFRESH_MS = Number(process.env.SECRET_REFRESH_SECONDS ?? 300) * 1000;
 
 const log = createLogger((process.env.LOG_LEVEL as 'info' | undefined) ?? 'info', {
   service: 'chat',
   stage: process.env.STAGE,
 });
 
-/** Built once per container; a configuration error answers every request with a clear 500. */
-const ready: Promise<HttpHandler> = (async () => {
+/** The chat service for one version of the secret; a configuration error answers with a clear 500. */
+export async function buildChatHandler(env: Env, logger: Logger): Promise<HttpHandler> {
   try {
-    const env = await loadEnvWithSecrets(process.env, ['LLM_SECRET_ARN']);
     const config = loadConfig(env);
     if (config.deployed && !config.chatApiKey) {
       throw new Error('CHAT_API_KEY is missing from the LLM secret: refusing to serve an open endpoint');
     }
-    if (config.echoFallback)
-      log.error(
+    if (config.echoFallback && config.deployed) {
+      logger.error(
         'no provider key configured: run `make secrets` (the echo provider is off in deployed stacks)',
       );
-    const enricher = await createImageEnricherFromConfig(config, env, log);
-    return (await createChatService({ config, log, enricher })).handler;
+    }
+    const enricher = await createImageEnricherFromConfig(config, env, logger);
+    return (await createChatService({ config, log: logger, enricher })).handler;
   } catch (err) {
-    log.error('chat function misconfigured', { error: err });
+    logger.error('chat function misconfigured', { error: err });
     const apiErr = new ApiError(
       500,
       'server_error',
@@ -43,12 +50,27 @@ const ready: Promise<HttpHandler> = (async () => {
     );
     return async () => jsonResponse(500, apiErr.toBody());
   }
-})();
+}
+
+function envWith(secretsText: string): Env {
+  const secrets = JSON.parse(secretsText) as { arn: string; text: string }[];
+  return secrets.reduce<Env>(
+    (env, s) => overlaySecret(env, s.text, s.arn.split(':').pop() ?? 'secret'),
+    process.env,
+  );
+}
+
+const service = refreshingHandler({
+  readSecrets: async () => JSON.stringify(await readSecrets(process.env, SECRET_VARIABLES)),
+  build: (text) => buildChatHandler(envWith(text), log),
+  refreshMs: SECRET_REFRESH_MS,
+  onError: (err) => log.error('could not refresh the LLM secret; keeping the current keys', { error: err }),
+  onRefreshed: () => log.info('LLM secret changed; new keys in use'),
+});
 
 export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async (event, responseStream) => {
-  const handle = await ready;
   const ctrl = new AbortController();
   responseStream.on('close', () => ctrl.abort(new Error('client disconnected')));
-  const response = await handle(fromFunctionUrlEvent(event), ctrl.signal);
+  const response = await service.handle(fromFunctionUrlEvent(event), ctrl.signal);
   await writeToResponseStream(awslambda, responseStream, response, ctrl.signal);
 });

@@ -19,21 +19,42 @@ export function overlaySecret(env: EnvMap, secretString: string, secretName: str
   return out;
 }
 
-/** Loads every secret named by the given ARN variables (unset ones are skipped). */
-export async function loadEnvWithSecrets(env: EnvMap, arnVariables: string[]): Promise<EnvMap> {
-  const arns = arnVariables.map((v) => env[v]).filter((a): a is string => !!a);
-  if (arns.length === 0) return env;
-  // Loaded only where a secret is configured: local runs and tests never evaluate this SDK.
+/** A secret's raw JSON text, by ARN. */
+export type SecretReader = (arn: string) => Promise<string>;
+
+let sharedReader: SecretReader | undefined;
+
+/** Secrets Manager, loaded only where a secret is configured (local runs never evaluate it). */
+async function secretsManagerReader(): Promise<SecretReader> {
+  if (sharedReader) return sharedReader;
   const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({});
-  try {
-    let out = env;
-    for (const arn of arns) {
-      const res = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-      out = overlaySecret(out, res.SecretString ?? '{}', arn.split(':').pop() ?? 'secret');
-    }
-    return out;
-  } finally {
-    client.destroy();
+  sharedReader = async (arn) =>
+    (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '{}';
+  return sharedReader;
+}
+
+/** The raw texts of every secret named by the given ARN variables (unset ones are skipped). */
+export async function readSecrets(
+  env: EnvMap,
+  arnVariables: string[],
+  read?: SecretReader,
+): Promise<{ arn: string; text: string }[]> {
+  const arns = arnVariables.map((v) => env[v]).filter((a): a is string => !!a);
+  if (arns.length === 0) return [];
+  const reader = read ?? (await secretsManagerReader());
+  return Promise.all(arns.map(async (arn) => ({ arn, text: await reader(arn) })));
+}
+
+/** Overlays every secret named by the given ARN variables on the environment. */
+export async function loadEnvWithSecrets(
+  env: EnvMap,
+  arnVariables: string[],
+  read?: SecretReader,
+): Promise<EnvMap> {
+  let out = env;
+  for (const { arn, text } of await readSecrets(env, arnVariables, read)) {
+    out = overlaySecret(out, text, arn.split(':').pop() ?? 'secret');
   }
+  return out;
 }

@@ -1,0 +1,57 @@
+// Keeps a function's service in step with its secrets without a redeploy: every `refreshMs` a
+// request triggers, in the background, a re-read of the secrets' text; only when it changed is
+// a new service built and swapped in. Requests never wait for the check, and a failed check or
+// build keeps the service that works.
+import type { HttpHandler } from '../../shared/http/types';
+
+export interface RefreshingOptions {
+  /** Builds the service from the secrets' current text (called at start and on every change). */
+  build(secretsText: string): Promise<HttpHandler>;
+  /** Reads the secrets' current text (Secrets Manager in Lambda). */
+  readSecrets(): Promise<string>;
+  refreshMs: number;
+  now?: () => number;
+  onError(err: unknown): void;
+  onRefreshed?(): void;
+}
+
+export interface RefreshingHandler {
+  handle: HttpHandler;
+  /** Resolves when the first service is built (cold start), and after a refresh settles. */
+  settled(): Promise<void>;
+}
+
+export function refreshingHandler(opts: RefreshingOptions): RefreshingHandler {
+  const now = opts.now ?? Date.now;
+  const initial = opts.readSecrets().then(async (text) => ({ text, handler: await opts.build(text) }));
+  let current = initial;
+  let lastCheck = now();
+  let checking: Promise<void> = initial.then(() => undefined);
+
+  async function check(): Promise<void> {
+    try {
+      const live = await current;
+      const text = await opts.readSecrets();
+      if (text === live.text) return;
+      const handler = await opts.build(text);
+      current = Promise.resolve({ text, handler });
+      opts.onRefreshed?.();
+    } catch (err) {
+      opts.onError(err);
+    }
+  }
+
+  return {
+    async handle(req, signal) {
+      const { handler } = await current;
+      if (now() - lastCheck >= opts.refreshMs) {
+        lastCheck = now();
+        checking = check();
+      }
+      return handler(req, signal);
+    },
+    settled: async () => {
+      await checking;
+    },
+  };
+}
