@@ -47,6 +47,10 @@ beforeAll(async () => {
       OPENAI_BASE_URL: `${upstream.url}/v1`,
       CHAT_API_KEY: KEY,
       ALLOWED_ORIGINS: ORIGIN,
+      MODEL_ROUTES: JSON.stringify({
+        'gpt-4o': ['openai:gpt-4o'],
+        'gpt-4o-url': [{ target: 'openai:gpt-4o', imageDelivery: 'url' }],
+      }),
     },
     fetchMessageImage: async () => jpeg([0, 200, 0], 800, 600),
   });
@@ -238,4 +242,39 @@ test('an invalid image inside messages is a 400 naming the problem, and nothing 
     }),
   ).rejects.toMatchObject({ status: 400, error: expect.objectContaining({ code: 'svg_not_allowed' }) });
   expect(upstream.requests).toHaveLength(0);
+});
+
+test('a target configured for URL delivery gets a presigned S3 GET URL, stable across turns', async () => {
+  const session = await createBrowserSession(server.url, ORIGIN);
+  await uploadThroughS3(server.url, ORIGIN, session, await jpeg([5, 120, 5], 600, 400));
+  const extra = { elevenlabs_extra_body: { session_id: session.sessionId } };
+  const ask = async (messages: OpenAI.ChatCompletionMessageParam[]) => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-url',
+      stream: true,
+      messages,
+      ...extra,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    for await (const _ of stream) {
+      // drain
+    }
+    return sentMessages().flatMap(imagesIn);
+  };
+  const [first] = await ask([system, { role: 'user', content: 'What is it?' }]);
+  const url = first!.image_url!.url;
+  expect(url.startsWith(server.dev.emulators.s3Endpoint)).toBe(true);
+  expect(url).toContain('X-Amz-Signature=');
+  // The URL really serves the normalized image (a real presigned GET against the S3 emulator).
+  const got = await fetch(url);
+  expect(got.status).toBe(200);
+  const meta = await sharp(Buffer.from(await got.arrayBuffer())).metadata();
+  expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 600, 400]);
+  // The next turn reuses the same URL, so the prompt prefix stays identical.
+  const [again] = await ask([
+    system,
+    { role: 'user', content: 'What is it?' },
+    { role: 'assistant', content: 'A square.' },
+    { role: 'user', content: 'Sure?' },
+  ]);
+  expect(again!.image_url!.url).toBe(url);
 });
