@@ -68,7 +68,7 @@ export interface ChatApp {
 
 export function createChatApp(opts: ChatAppOptions): ChatApp {
   const { config, log } = opts;
-  const providers = opts.providers ?? createProviders(config);
+  const providers = opts.providers ?? createProviders(config, log);
   const breaker = opts.breaker ?? noBreaker;
   const chat = createChatHandler({
     config,

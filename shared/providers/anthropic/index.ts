@@ -3,6 +3,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { isProviderConfigured, type ProviderConfig } from '../../config';
 import { UpstreamError } from '../../errors';
+import { type Logger, silentLogger } from '../../observability/log';
+import { sdkLogger } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toAnthropicRequest } from './request';
 import { anthropicStreamToEvents } from './stream';
@@ -13,6 +15,8 @@ export interface AnthropicProviderOptions {
   defaultMaxTokens: number;
   /** Upper bound on one upstream request. */
   timeoutMs: number;
+  /** Where the SDK's own log lines go (structured, warn and above). */
+  log?: Logger;
 }
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -33,6 +37,8 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
           baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
           maxRetries: 0,
           timeout: opts.timeoutMs,
+          logger: sdkLogger(opts.log ?? silentLogger, cfg.name),
+          logLevel: 'warn',
         }),
     ));
   return {

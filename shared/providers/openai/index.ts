@@ -2,6 +2,8 @@
 import type OpenAI from 'openai';
 import type { ProviderConfig } from '../../config';
 import { isProviderConfigured } from '../../config';
+import { type Logger, silentLogger } from '../../observability/log';
+import { sdkLogger } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toUpstreamError } from '../upstream-error';
 import { toOpenAIRequest } from './request';
@@ -9,6 +11,8 @@ import { openaiChunksToEvents } from './stream';
 
 export interface OpenAIProviderOptions {
   timeoutMs: number;
+  /** Where the SDK's own log lines go (structured, warn and above). */
+  log?: Logger;
   maxTokens?: number;
 }
 
@@ -26,6 +30,8 @@ export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOp
           baseURL: cfg.baseURL ?? null,
           maxRetries: 0,
           timeout: opts.timeoutMs,
+          logger: sdkLogger(opts.log ?? silentLogger, cfg.name),
+          logLevel: 'warn',
         }),
     ));
   return {

@@ -180,11 +180,14 @@ describe('a hang before the first byte fails over after the first-byte timeout',
 });
 
 describe('garbage before the first byte fails over', () => {
-  // The SDK reports an unparseable event on console.error; the turn itself is what matters.
+  // The SDKs' own log lines go to our structured logger, never to console.error (which on
+  // Lambda would be an unstructured line in the middle of JSON logs).
+  let consoleError: jest.SpyInstance;
   beforeEach(() => {
-    jest.spyOn(console, 'error').mockImplementation(() => {});
+    consoleError = jest.spyOn(console, 'error').mockImplementation(() => {});
   });
   afterEach(() => {
+    expect(consoleError).not.toHaveBeenCalled();
     jest.restoreAllMocks();
   });
 
