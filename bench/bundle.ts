@@ -61,7 +61,8 @@ function staticClosureBytes(entry: string): { bytes: number; files: number } {
     if (seen.has(file)) return;
     seen.add(file);
     const code = readFileSync(file, 'utf8');
-    for (const m of code.matchAll(/(?:from|import)\s*"(\.{1,2}\/[^"]+\.mjs)"/g)) visit(resolve(dirname(file), m[1]!));
+    for (const m of code.matchAll(/(?:from|import)\s*"(\.{1,2}\/[^"]+\.mjs)"/g))
+      visit(resolve(dirname(file), m[1]!));
   };
   visit(resolve(entry));
   let bytes = 0;

@@ -31,9 +31,7 @@ export interface HealthReport {
 }
 
 export interface BreakerSnapshotSource {
-  snapshot(
-    targets: string[],
-  ): Promise<
+  snapshot(targets: string[]): Promise<
     Record<
       string,
       {

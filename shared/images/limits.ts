@@ -22,4 +22,3 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
   maxPixels: 1_150_000,
   outputFormat: 'jpeg',
 });
-

@@ -5,14 +5,13 @@ import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp'
 import { rejectionForDecodeFailure } from './decode-failure';
 import { ImageRejectedError, imageTooLarge } from './errors';
 import { fitWithinCaps } from './fit';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits';
 import {
   detectImageFormat,
   detectUnsupportedImageFormat,
   type ImageFormat,
   looksLikeSvgOrXml,
 } from './sniff';
-
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits';
 
 export { DEFAULT_IMAGE_LIMITS, type ImageLimits, type NormalizedImageFormat } from './limits';
 
