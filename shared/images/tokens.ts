@@ -31,10 +31,12 @@ function openaiHighDetailTokens(width: number, height: number): number {
   const fit = Math.min(1, OPENAI_MAX_EDGE / Math.max(w, h));
   w = Math.round(w * fit);
   h = Math.round(h * fit);
-  // Step 2: shortest side down to 768 (downscale only).
+  // Step 2: shortest side down to 768 (downscale only). Truncated, as a resize to whole pixels
+  // does: rounding would turn 1238 x 928 into 1025 x 768 and count a third column of tiles
+  // that a 1024-pixel-wide image does not have.
   const shrink = Math.min(1, OPENAI_SHORT_SIDE / Math.min(w, h));
-  w = Math.round(w * shrink);
-  h = Math.round(h * shrink);
+  w = Math.floor(w * shrink);
+  h = Math.floor(h * shrink);
   const tiles = Math.ceil(w / OPENAI_TILE) * Math.ceil(h / OPENAI_TILE);
   return OPENAI_BASE_TOKENS + OPENAI_TOKENS_PER_TILE * tiles;
 }

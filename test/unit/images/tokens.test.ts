@@ -8,6 +8,8 @@ describe('estimateImageTokens', () => {
     [512, 512, 255], // one tile
     [4000, 3000, 765], // -> 2048x1536 -> 1024x768, 4 tiles
     [100, 100, 255],
+    // Our normalized 12 MP photo: 1024.55 x 768 truncates to 1024 x 768, 4 tiles (not 6).
+    [1238, 928, 765],
   ])('openai %i x %i -> %i', (w, h, tokens) => {
     expect(estimateImageTokens(w, h, 'openai')).toBe(tokens);
   });
