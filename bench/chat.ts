@@ -17,6 +17,8 @@ const messages = [{ role: 'user', content: 'Describe the picture.' }];
  * concurrent streams put more load on the server than 50 real conversations would.
  */
 const TOKEN_DELAY_MS = 10;
+/** Node flags of the server process: the deployed chat function's NODE_OPTIONS (infra/environment.ts). */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export interface ChatBenchRow {
   path: 'openai' | 'anthropic';
@@ -75,6 +77,7 @@ export async function benchChat(opts: {
       LOG_LEVEL: 'error',
     },
     'url',
+    SERVER_NODE_ARGS,
   );
   const calls = {
     openai: {
