@@ -52,6 +52,42 @@ export function bucketCorsXml(origins: readonly string[]): string {
   );
 }
 
+/** Creates tables with the product's key layout (pk/sk strings); existing ones are kept. */
+export async function createTables(
+  at: Pick<Emulators, 'dynamoEndpoint' | 'region' | 'credentials'>,
+  tables: readonly string[],
+): Promise<void> {
+  const ddb = new DynamoDBClient({
+    endpoint: at.dynamoEndpoint,
+    region: at.region,
+    credentials: at.credentials,
+  });
+  try {
+    for (const table of tables) {
+      try {
+        await ddb.send(
+          new CreateTableCommand({
+            TableName: table,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: [
+              { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+              { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+            ],
+            KeySchema: [
+              { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+              { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+            ],
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ResourceInUseException)) throw err;
+      }
+    }
+  } finally {
+    ddb.destroy();
+  }
+}
+
 export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> {
   // Both are CommonJS packages without types; loaded lazily so production bundles never see them.
   const { default: dynalite } = await import('dynalite');
@@ -103,28 +139,7 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
   const s3Addr = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${s3Addr.port}`;
 
-  const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS });
-  for (const table of opts.tables) {
-    try {
-      await ddb.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-            { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-          ],
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ResourceInUseException)) throw err;
-    }
-  }
-  ddb.destroy();
+  await createTables({ dynamoEndpoint, region: REGION, credentials: CREDENTIALS }, opts.tables);
 
   const s3c = new S3Client({
     endpoint: s3Endpoint,

@@ -1,3 +1,4 @@
+// What both official SDK clients are built with, and where their own log lines go.
 // The official SDKs log a few things themselves (e.g. a malformed SSE event before they throw).
 // Routed into our structured logger so Lambda logs stay one JSON object per line; debug and
 // info from the SDKs (which can include request details) are dropped.
@@ -18,4 +19,12 @@ export function sdkLogger(log: Logger, provider: string): SdkLogger {
     (message) =>
       log[level](`${provider} SDK: ${String(message).slice(0, 300)}`, { provider });
   return { error: to('warn'), warn: to('warn'), info: () => {}, debug: () => {} };
+}
+
+/**
+ * Options both official SDK clients share: retries and failover belong to the routing layer,
+ * so the SDK never retries on its own; its log lines go to our logger.
+ */
+export function sdkClientOptions(provider: string, timeoutMs: number, log: Logger) {
+  return { maxRetries: 0, timeout: timeoutMs, logger: sdkLogger(log, provider), logLevel: 'warn' as const };
 }

@@ -4,7 +4,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { isProviderConfigured, type ProviderConfig } from '../../config';
 import { UpstreamError } from '../../errors';
 import { type Logger, silentLogger } from '../../observability/log';
-import { sdkLogger } from '../sdk-logger';
+import { sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toAnthropicRequest } from './request';
 import { anthropicStreamToEvents } from './stream';
@@ -35,10 +35,7 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
         new AnthropicSdk({
           apiKey: key,
           baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
-          maxRetries: 0,
-          timeout: opts.timeoutMs,
-          logger: sdkLogger(opts.log ?? silentLogger, cfg.name),
-          logLevel: 'warn',
+          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger),
         }),
     ));
   return {

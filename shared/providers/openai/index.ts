@@ -3,7 +3,7 @@ import type OpenAI from 'openai';
 import type { ProviderConfig } from '../../config';
 import { isProviderConfigured } from '../../config';
 import { type Logger, silentLogger } from '../../observability/log';
-import { sdkLogger } from '../sdk-logger';
+import { sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toUpstreamError } from '../upstream-error';
 import { toOpenAIRequest } from './request';
@@ -28,10 +28,7 @@ export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOp
         new OpenAISdk({
           apiKey: cfg.apiKey ?? 'not-needed',
           baseURL: cfg.baseURL ?? null,
-          maxRetries: 0,
-          timeout: opts.timeoutMs,
-          logger: sdkLogger(opts.log ?? silentLogger, cfg.name),
-          logLevel: 'warn',
+          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger),
         }),
     ));
   return {

@@ -3,11 +3,11 @@
 // table in the embedded DynamoDB, and consumers with a hard client-side deadline.
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import { createChatService } from '../../../functions/chat/service';
-import type { Emulators } from '../../../infra/local/emulators';
+import { createTables, type Emulators } from '../../../infra/local/emulators';
 import { createNodeHost } from '../../../infra/local/node-host';
 import type { BreakerSnapshotSource, ChatApp, HealthReport } from '../../../shared/chat/app';
 import type { TurnRecord } from '../../../shared/chat/turn-record';
@@ -15,7 +15,6 @@ import { type Env, loadConfig } from '../../../shared/config';
 import { createLogger } from '../../../shared/observability/log';
 import type { CircuitBreaker } from '../../../shared/routing/breaker';
 import type { Admission, BreakerLike } from '../../../shared/routing/breaker-types';
-import { TABLE_KEYS } from '../../../shared/storage/schema';
 import { type FakeAnthropicServer, startAnthropicServer } from '../../fakes/anthropic-server';
 import { type FakeOpenAIServer, openaiChunks, startOpenAIServer } from '../../fakes/openai-server';
 import { type Responder, toSseFrame } from '../../fakes/scripted-server';
@@ -79,26 +78,7 @@ let tableSeq = 0;
 export async function createControlTable(emu: Emulators, label: string): Promise<string> {
   tableSeq += 1;
   const name = `control-${label}-${tableSeq}`;
-  const ddb = new DynamoDBClient({
-    endpoint: emu.dynamoEndpoint,
-    region: emu.region,
-    credentials: emu.credentials,
-  });
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  ddb.destroy();
+  await createTables(emu, [name]);
   return name;
 }
 
