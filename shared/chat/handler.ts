@@ -116,7 +116,9 @@ export function createChatHandler(deps: ChatDeps) {
       route = found;
       record.route = route.name;
       if (deps.enricher) {
+        const contextStart = now();
         const enriched = await deps.enricher.enrich(request, http, signal);
+        record.contextMs = now() - contextStart;
         request = enriched.request;
         prepare = enriched.prepare;
         record.imageCount = enriched.imageCount;

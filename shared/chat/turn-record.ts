@@ -14,6 +14,8 @@ export interface TurnRecord {
   stream: boolean;
   sessionId?: string;
   imageCount: number;
+  /** Milliseconds spent resolving the session and placing its images (and message images). */
+  contextMs?: number;
   /** Milliseconds from the request to the first upstream event. */
   ttftMs?: number;
   totalMs: number;

@@ -25,6 +25,10 @@ export function turnMetricsEmf(record: TurnRecord, stage: string, now = Date.now
     Retries: retries,
     Images: record.imageCount,
   };
+  if (record.contextMs !== undefined) {
+    metrics.push({ Name: 'ContextMs', Unit: 'Milliseconds' });
+    values.ContextMs = record.contextMs;
+  }
   if (record.ttftMs !== undefined) {
     metrics.push({ Name: 'TimeToFirstTokenMs', Unit: 'Milliseconds' });
     values.TimeToFirstTokenMs = record.ttftMs;

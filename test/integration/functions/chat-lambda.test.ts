@@ -144,6 +144,8 @@ test('streams SSE through the Lambda response stream with status and headers set
   expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('ElevenLabsVision');
   expect(emf).toMatchObject({ Stage: 'test', Provider: 'openai', Turns: 1, TurnErrors: 0 });
   expect(typeof emf.TimeToFirstTokenMs).toBe('number');
+  expect(typeof turn.contextMs).toBe('number');
+  expect(emf.ContextMs).toBe(turn.contextMs);
   expect(stdout.join('')).not.toMatch(/Bearer|"k1"|sk-upstream/);
 });
 
