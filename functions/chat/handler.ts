@@ -10,8 +10,7 @@ import { createLogger, type Logger } from '../../shared/observability/log';
 import { type AwsLambdaGlobal, fromFunctionUrlEvent, writeToResponseStream } from '../host/lambda-http';
 import { refreshingHandler } from '../host/refreshing-handler';
 import { overlaySecret, readSecrets } from '../host/secrets';
-import { createImageEnricherFromConfig } from './images';
-import { createChatService } from './service';
+import { composeChatFunction } from './compose';
 
 declare const awslambda: AwsLambdaGlobal;
 
@@ -36,8 +35,7 @@ export async function buildChatHandler(env: Env, logger: Logger): Promise<HttpHa
         'no provider key configured: run `make secrets` (the echo provider is off in deployed stacks)',
       );
     }
-    const enricher = await createImageEnricherFromConfig(config, env, logger);
-    return (await createChatService({ config, log: logger, enricher })).handler;
+    return (await composeChatFunction(config, env, logger)).handler;
   } catch (err) {
     logger.error('chat function misconfigured', { error: err });
     const apiErr = new ApiError(

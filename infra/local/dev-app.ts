@@ -4,8 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createImageEnricherFromConfig } from '../../functions/chat/images';
-import { createChatService } from '../../functions/chat/service';
+import { composeChatFunction } from '../../functions/chat/compose';
 import type { ChatApp } from '../../shared/chat/app';
 import { type Env, loadConfig } from '../../shared/config';
 import type { Router } from '../../shared/http/router';
@@ -80,13 +79,8 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   const config = loadConfig(env);
   const browser = loadBrowserApiConfig(env);
   const log = opts.log ?? createLogger(config.logLevel, { service: 'dev' });
-  const enricher = await createImageEnricherFromConfig(config, env, log, {
-    ...(opts.fetchMessageImage ? { fetchImage: opts.fetchMessageImage } : {}),
-  });
-  const app = await createChatService({
-    config,
-    log,
-    enricher,
+  const app = await composeChatFunction(config, env, log, {
+    ...(opts.fetchMessageImage ? { fetchMessageImage: opts.fetchMessageImage } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
   });
   const deps = createBrowserApiDeps(browser, createBrowserApiClients(browser), { log, ...opts.browser });
