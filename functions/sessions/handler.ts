@@ -4,8 +4,8 @@ import { Router } from '../../shared/http/router';
 import { createSessionsRoutes } from '../../shared/sessions/api';
 import { createBrowserApiClients, createBrowserApiDeps } from '../../shared/sessions/browser-api';
 import { loadBrowserApiConfig } from '../../shared/sessions/config';
+import { browserFunctionHandler } from '../host/browser-function';
 import { loadEnvWithSecrets } from '../host/secrets';
-import { browserFunctionHandler } from './browser-function';
 
 export const handler = browserFunctionHandler({
   service: 'sessions',

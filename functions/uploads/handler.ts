@@ -4,7 +4,7 @@ import { Router } from '../../shared/http/router';
 import { createBrowserApiClients, createBrowserApiDeps } from '../../shared/sessions/browser-api';
 import { loadBrowserApiConfig } from '../../shared/sessions/config';
 import { createUploadsRoutes } from '../../shared/uploads/api';
-import { browserFunctionHandler } from '../sessions/browser-function';
+import { browserFunctionHandler } from '../host/browser-function';
 
 export const handler = browserFunctionHandler({
   service: 'uploads',

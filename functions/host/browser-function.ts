@@ -6,8 +6,8 @@ import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import type { HttpHandler } from '../../shared/http/types';
 import { createLogger, type Logger, type LogLevel } from '../../shared/observability/log';
-import { fromFunctionUrlEvent, toFunctionUrlResult } from '../host/lambda-http';
 import { jsonErrors } from './json-errors';
+import { fromFunctionUrlEvent, toFunctionUrlResult } from './lambda-http';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
