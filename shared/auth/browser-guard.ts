@@ -5,7 +5,7 @@ import type { HttpRequest } from '../http/types';
 import type { SessionStore } from '../sessions/store';
 import type { SessionRecord } from '../sessions/types';
 import type { AuthenticateCaller } from './authenticate';
-import type { EnforceRateLimit } from './rate-limits';
+import type { EnforceRateLimit, EnforceSessionRateLimit } from './rate-limits';
 import { assertSessionIdFormat, authorizeSessionAccess } from './session-access';
 import type { Caller, RateLimitedAction } from './types';
 
@@ -24,6 +24,7 @@ export interface BrowserGuard {
 export function createBrowserGuard(deps: {
   authenticate: AuthenticateCaller;
   enforceRateLimit: EnforceRateLimit;
+  enforceSessionRateLimit?: EnforceSessionRateLimit;
   store: SessionStore;
 }): BrowserGuard {
   const admit = async (req: HttpRequest, action: RateLimitedAction) => {
@@ -37,6 +38,7 @@ export function createBrowserGuard(deps: {
       assertSessionIdFormat(sessionId);
       const caller = await admit(req, action);
       const session = await authorizeSessionAccess(deps.store, req, sessionId, caller, opts);
+      await deps.enforceSessionRateLimit?.(sessionId, action);
       return { caller, session };
     },
   };

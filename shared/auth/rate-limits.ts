@@ -34,3 +34,25 @@ export function createRateLimitEnforcer(limiter: RateLimiter, limits: BrowserRat
     }
   };
 }
+
+/** Per-session allowances, spent after the caller proved it holds the session. */
+export type EnforceSessionRateLimit = (sessionId: string, action: RateLimitedAction) => Promise<void>;
+
+export const DEFAULT_UPLOADS_PER_SESSION_PER_MINUTE = 30;
+
+export function createSessionRateLimitEnforcer(
+  limiter: RateLimiter,
+  limits: BrowserRateLimits,
+): EnforceSessionRateLimit {
+  return async (sessionId, action) => {
+    if (action !== 'create_image') return;
+    const max = limits.uploadsPerSessionPerMinute ?? DEFAULT_UPLOADS_PER_SESSION_PER_MINUTE;
+    const result = await limiter.consume('session-images', sessionId, max, WINDOW_SECONDS);
+    if (!result.allowed) {
+      throw new RateLimitError(
+        `Too many images added to this session: at most ${max} per minute. Retry in ${result.retryAfterSeconds} s.`,
+        result.retryAfterSeconds,
+      );
+    }
+  };
+}

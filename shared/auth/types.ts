@@ -23,6 +23,11 @@ export interface BrowserRateLimits {
   sessionsPerMinute: number;
   uploadsPerMinute: number;
   requestsPerMinute: number;
+  /**
+   * Images added to one session per minute, whoever adds them: a camera streaming frames into a
+   * slot, or a leaked session secret used from many addresses, cannot flood one conversation.
+   */
+  uploadsPerSessionPerMinute?: number;
 }
 
 /** What a call spends from its caller's allowance. */

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createCallerAuthenticator } from '../auth/authenticate';
 import { type BrowserGuard, createBrowserGuard } from '../auth/browser-guard';
 import { createJwtVerifier, type VerifyJwt } from '../auth/jwt-verifier';
-import { createRateLimitEnforcer } from '../auth/rate-limits';
+import { createRateLimitEnforcer, createSessionRateLimitEnforcer } from '../auth/rate-limits';
 import { ElevenLabsClient } from '../elevenlabs/client';
 import type { SafeFetchOptions } from '../images/safe-fetch';
 import { RateLimiter } from '../limits/rate-limiter';
@@ -116,6 +116,7 @@ export function createBrowserApiDeps(
   const guard = createBrowserGuard({
     authenticate: createCallerAuthenticator(config.auth, verifyJwt),
     enforceRateLimit: createRateLimitEnforcer(limiter, config.rateLimits),
+    enforceSessionRateLimit: createSessionRateLimitEnforcer(limiter, config.rateLimits),
     store,
   });
   const elevenLabs = config.elevenLabs

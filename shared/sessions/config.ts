@@ -50,6 +50,7 @@ export const BROWSER_API_DEFAULTS = {
   maxInlineBytes: 2 * 1024 * 1024,
   sessionsPerMinute: 10,
   uploadsPerMinute: 60,
+  uploadsPerSessionPerMinute: 30,
   requestsPerMinute: 120,
 } as const;
 
@@ -150,6 +151,11 @@ const envSchema = z.object({
   IMAGE_MAX_INPUT_PIXELS: intVar(IMAGE_LIMIT_DEFAULTS.maxInputPixels, 1_000_000, 268_402_689),
   RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.sessionsPerMinute, 1, 100_000),
   RATE_LIMIT_UPLOADS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.uploadsPerMinute, 1, 100_000),
+  RATE_LIMIT_UPLOADS_PER_SESSION_PER_MINUTE: intVar(
+    BROWSER_API_DEFAULTS.uploadsPerSessionPerMinute,
+    1,
+    100_000,
+  ),
   RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.requestsPerMinute, 1, 100_000),
   LOG_LEVEL: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
@@ -213,6 +219,7 @@ export function loadBrowserApiConfig(env: Env): BrowserApiConfig {
     rateLimits: {
       sessionsPerMinute: e.RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE,
       uploadsPerMinute: e.RATE_LIMIT_UPLOADS_PER_IP_PER_MINUTE,
+      uploadsPerSessionPerMinute: e.RATE_LIMIT_UPLOADS_PER_SESSION_PER_MINUTE,
       requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE,
     },
     maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -257,3 +257,44 @@ describe('anonymous mode', () => {
     expect([fourth.status, fourth.json.error.code]).toEqual([429, 'rate_limit_exceeded']);
   });
 });
+
+describe('per-session upload limit', () => {
+  let api: TestBrowserApi;
+  beforeAll(() => {
+    api = createTestBrowserApi(
+      storage,
+      testConfig({
+        rateLimits: {
+          sessionsPerMinute: 1000,
+          uploadsPerMinute: 1000,
+          requestsPerMinute: 1000,
+          uploadsPerSessionPerMinute: 2,
+        },
+      }),
+    );
+  });
+
+  test('one session cannot add more than its allowance, from however many addresses', async () => {
+    const session = await api.createSession({ ip: '198.51.100.31' });
+    const other = await api.createSession({ ip: '198.51.100.31' });
+    const add = (s: CreatedSession, ip: string) =>
+      api.call<ErrorBody>('POST', `/sessions/${s.sessionId}/images`, {
+        body: { contentType: 'image/png' },
+        headers: secretHeader(s),
+        ip,
+      });
+    expect((await add(session, '198.51.100.32')).status).toBe(201);
+    expect((await add(session, '198.51.100.33')).status).toBe(201);
+    const third = await add(session, '198.51.100.34');
+    expect(third.status).toBe(429);
+    expect(third.json.error).toMatchObject({
+      code: 'rate_limit_exceeded',
+      message: expect.stringContaining('this session'),
+    });
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    // Another session is unaffected, and the allowance comes back with the next window.
+    expect((await add(other, '198.51.100.32')).status).toBe(201);
+    api.clock.now += 60_000;
+    expect((await add(session, '198.51.100.32')).status).toBe(201);
+  });
+});

@@ -10,12 +10,17 @@ const BASE = {
   ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173',
 };
 
-test('defaults: 1 h sessions, 15 MB uploads, 2 MB inline, 10/60/120 per minute', () => {
+test('defaults: 1 h sessions, 15 MB uploads, 2 MB inline, 10/60/120 per minute per caller, 30 images per session', () => {
   const c = loadBrowserApiConfig(BASE);
   expect(c.sessionTtlSeconds).toBe(3600);
   expect(c.maxUploadBytes).toBe(15 * 1024 * 1024);
   expect(c.maxInlineBytes).toBe(2 * 1024 * 1024);
-  expect(c.rateLimits).toEqual({ sessionsPerMinute: 10, uploadsPerMinute: 60, requestsPerMinute: 120 });
+  expect(c.rateLimits).toEqual({
+    sessionsPerMinute: 10,
+    uploadsPerMinute: 60,
+    requestsPerMinute: 120,
+    uploadsPerSessionPerMinute: 30,
+  });
   expect(c.auth).toEqual({
     mode: 'anonymous',
     allowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
