@@ -1,6 +1,6 @@
 // Method + path routing with `:param` segments. Unknown paths get an OpenAI-style 404, a
 // known path with another method a 405, so every answer is a JSON error a client can read.
-import { ApiError, NotFoundError, toApiError } from '../errors';
+import { ApiError, NotFoundError, toApiError, ValidationError } from '../errors';
 import { type HttpHandler, type HttpRequest, type HttpResponse, jsonResponse } from './types';
 
 export type RouteHandler = (
@@ -52,28 +52,45 @@ export class Router {
   }
 
   private async dispatch(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
-    {
-      let pathMatched = false;
-      for (const e of this.entries) {
-        const m = e.pattern.exec(req.path);
-        if (!m) continue;
-        pathMatched = true;
-        if (e.method !== req.method) continue;
-        const params: Record<string, string> = {};
-        e.names.forEach((n, i) => {
-          params[n] = decodeURIComponent(m[i + 1]!);
-        });
-        return e.handler(req, params, signal);
-      }
-      if (pathMatched && req.method === 'OPTIONS') return { status: 204, headers: {}, body: '' };
-      if (pathMatched)
-        throw new ApiError(
-          405,
-          'invalid_request_error',
-          `Method ${req.method} is not allowed on ${req.path}.`,
-          { code: 'method_not_allowed' },
-        );
-      throw new NotFoundError(`No endpoint at ${req.method} ${req.path}.`, 'unknown_url');
+    // HEAD is GET without the body (monitors and load balancers probe with it).
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const allowed = new Set<string>();
+    for (const e of this.entries) {
+      const m = e.pattern.exec(req.path);
+      if (!m) continue;
+      allowed.add(e.method);
+      if (e.method !== method) continue;
+      const params: Record<string, string> = {};
+      e.names.forEach((n, i) => {
+        params[n] = decodePathSegment(m[i + 1]!);
+      });
+      const res = await e.handler(req, params, signal);
+      return req.method === 'HEAD' ? { status: res.status, headers: res.headers, body: '' } : res;
     }
+    if (allowed.size > 0 && req.method === 'OPTIONS') return { status: 204, headers: {}, body: '' };
+    if (allowed.size > 0) {
+      throw new ApiError(
+        405,
+        'invalid_request_error',
+        `Method ${req.method} is not allowed on ${req.path}; use ${[...allowed].join(' or ')}.`,
+        {
+          code: 'method_not_allowed',
+        },
+      );
+    }
+    throw new NotFoundError(`No endpoint at ${req.method} ${req.path}.`, 'unknown_url');
+  }
+}
+
+/** A malformed percent-escape in the path is the client's error (400), not ours. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ValidationError(
+      `The path segment "${segment.slice(0, 100)}" is not valid percent-encoding.`,
+      null,
+      'invalid_path',
+    );
   }
 }
