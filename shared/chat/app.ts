@@ -7,6 +7,7 @@ import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fallback';
+import { checkBearer } from './auth';
 import { type ChatDeps, createChatHandler, type TurnEnricher } from './handler';
 import type { TurnRecord } from './turn-record';
 
@@ -123,7 +124,21 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
   const router = new Router()
     .on('POST', '/v1/chat/completions', (req, _p, signal) => chat(req, signal))
     .on('POST', '/chat/completions', (req, _p, signal) => chat(req, signal))
-    .on('GET', '/health', async () => jsonResponse(200, await health()));
+    .on('GET', '/health', async (req) => {
+      // The chat URL is public (auth NONE for ElevenLabs): anyone may learn that it is up, but
+      // routes, providers and breaker states are for holders of the chat key.
+      if (config.chatApiKey) {
+        try {
+          checkBearer(req.headers.authorization, config.chatApiKey);
+        } catch {
+          return jsonResponse(200, {
+            status: 'ok',
+            detail: 'send Authorization: Bearer <CHAT_API_KEY> for routes and breakers',
+          });
+        }
+      }
+      return jsonResponse(200, await health());
+    });
 
   return { handler: router.handler(), router, providers, health };
 }

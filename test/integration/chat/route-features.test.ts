@@ -88,3 +88,26 @@ test('a named compatible provider gets its own key and base URL, max_tokens, and
     upstream.requests.filter((q) => (q.body as { model?: string }).model === 'llama-3.3-70b'),
   ).toHaveLength(0);
 });
+
+test('/health without the chat key says only that the server is up', async () => {
+  const keyed = await startChatServer({
+    OPENAI_API_KEY: 'k',
+    OPENAI_BASE_URL: `${upstream.url}/v1`,
+    CHAT_API_KEY: 'secret-key',
+  });
+  try {
+    const anonymous = await (await fetch(`${keyed.url}/health`)).json();
+    expect(anonymous).toEqual({ status: 'ok', detail: expect.stringContaining('Bearer') });
+    const wrong = await (
+      await fetch(`${keyed.url}/health`, { headers: { authorization: 'Bearer nope' } })
+    ).json();
+    expect(wrong).not.toHaveProperty('routes');
+    const full = (await (
+      await fetch(`${keyed.url}/health`, { headers: { authorization: 'Bearer secret-key' } })
+    ).json()) as { routes: { targets: unknown[] }[] };
+    expect(full.routes[0].targets[0]).toMatchObject({ id: 'openai:*', keyConfigured: true });
+    expect(JSON.stringify(full)).not.toContain('secret-key');
+  } finally {
+    await keyed.close();
+  }
+});

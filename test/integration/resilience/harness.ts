@@ -323,7 +323,10 @@ export function contentOf(frames: SseFrame[]): string {
 }
 
 export async function health(baseUrl: string): Promise<HealthReport> {
-  const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(CLIENT_DEADLINE_MS) });
+  const res = await fetch(`${baseUrl}/health`, {
+    headers: { authorization: `Bearer ${CHAT_KEY}` },
+    signal: AbortSignal.timeout(CLIENT_DEADLINE_MS),
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as HealthReport;
 }
