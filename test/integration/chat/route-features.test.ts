@@ -105,7 +105,7 @@ test('/health without the chat key says only that the server is up', async () =>
     const full = (await (
       await fetch(`${keyed.url}/health`, { headers: { authorization: 'Bearer secret-key' } })
     ).json()) as { routes: { targets: unknown[] }[] };
-    expect(full.routes[0].targets[0]).toMatchObject({ id: 'openai:*', keyConfigured: true });
+    expect(full.routes[0]?.targets[0]).toMatchObject({ id: 'openai:*', keyConfigured: true });
     expect(JSON.stringify(full)).not.toContain('secret-key');
   } finally {
     await keyed.close();
