@@ -189,8 +189,9 @@ export class VisionBackendStack extends Stack {
       );
     }
 
-    // chat: reads images it places into prompts, writes images that arrive inside messages.
-    allowObjects(this.chat.role, bucket, ['s3:GetObject', 's3:PutObject'], [images]);
+    // chat: reads images it places into prompts, writes images that arrive inside messages (and
+    // removes one it wrote when a concurrent turn stored the same image first).
+    allowObjects(this.chat.role, bucket, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [images]);
     this.secrets.llm.grantRead(this.chat.role);
 
     // sessions: DELETE /sessions/{id} removes the session's objects.
@@ -198,9 +199,19 @@ export class VisionBackendStack extends Stack {
     this.secrets.elevenLabs.grantRead(this.sessions.role);
 
     // uploads: presigns POSTs into uploads/ (the signer needs PutObject), reads and removes the
-    // raw upload, writes the normalized image.
+    // raw upload, writes the normalized image (and removes one that lost a deduplication race).
     allowObjects(this.uploads.role, bucket, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [uploads]);
-    allowObjects(this.uploads.role, bucket, ['s3:PutObject', 's3:GetObject'], [images]);
+    allowObjects(this.uploads.role, bucket, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [images]);
+    // Without ListBucket, S3 answers 403 instead of 404 for a key that does not exist yet, and a
+    // `complete` called before the browser's upload landed would be a 500, not a 409. Listing is
+    // limited to the uploads/ prefix.
+    this.uploads.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${uploads}*`] } },
+      }),
+    );
   }
 
   private addOutputs(): void {

@@ -295,13 +295,13 @@ describe('IAM: each function gets exactly what it needs', () => {
   const secretRead = (id: string) =>
     pairs(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], [id]);
 
-  test('chat: tables, images/ read+write, the LLM secret, its log group', () => {
+  test('chat: tables, images/ read+write+delete, the LLM secret, its log group', () => {
     const s = dev;
     expect(rolePermissions(s.template, logicalId(s.stack.chat.role))).toEqual(
       [
         ...logs(s, 'chat'),
         ...pairs(TABLE_ITEM_ACTIONS, tables(s)),
-        ...pairs(['s3:GetObject', 's3:PutObject'], [under(s, 'images/')]),
+        ...pairs(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [under(s, 'images/')]),
         ...secretRead(logicalId(s.stack.secrets.llm)),
       ].sort(),
     );
@@ -319,16 +319,27 @@ describe('IAM: each function gets exactly what it needs', () => {
     );
   });
 
-  test('uploads: tables, uploads/ put+get+delete, images/ put+get, no secret at all', () => {
+  test('uploads: tables, uploads/ and images/ put+get+delete, listing uploads/ only, no secret at all', () => {
     const s = dev;
+    const bucket = `${logicalId(s.stack.storage.bucket)}.Arn`;
     expect(rolePermissions(s.template, logicalId(s.stack.uploads.role))).toEqual(
       [
         ...logs(s, 'uploads'),
         ...pairs(TABLE_ITEM_ACTIONS, tables(s)),
-        ...pairs(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [under(s, 'uploads/')]),
-        ...pairs(['s3:PutObject', 's3:GetObject'], [under(s, 'images/')]),
+        ...pairs(
+          ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+          [under(s, 'uploads/'), under(s, 'images/')],
+        ),
+        ...pairs(['s3:ListBucket'], [bucket]),
       ].sort(),
     );
+    // The listing grant is limited to keys under uploads/ (so a missing upload is a 404, not a 403).
+    const statements = Object.values(s.template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Condition?: unknown }[],
+    );
+    const list = statements.filter((st) => st.Action === 's3:ListBucket');
+    expect(list).toHaveLength(1);
+    expect(list[0]!.Condition).toEqual({ StringLike: { 's3:prefix': ['uploads/*'] } });
   });
 
   test('secrets are split: chat never reads the ElevenLabs key, sessions never the provider keys', () => {
