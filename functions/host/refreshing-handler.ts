@@ -23,10 +23,13 @@ export interface RefreshingHandler {
 
 export function refreshingHandler(opts: RefreshingOptions): RefreshingHandler {
   const now = opts.now ?? Date.now;
-  const initial = opts.readSecrets().then(async (text) => ({ text, handler: await opts.build(text) }));
-  let current = initial;
+  const start = () => opts.readSecrets().then(async (text) => ({ text, handler: await opts.build(text) }));
+  let current = start();
   let lastCheck = now();
-  let checking: Promise<void> = initial.then(() => undefined);
+  let checking: Promise<void> = current.then(
+    () => undefined,
+    () => undefined,
+  );
 
   async function check(): Promise<void> {
     try {
@@ -43,7 +46,17 @@ export function refreshingHandler(opts: RefreshingOptions): RefreshingHandler {
 
   return {
     async handle(req, signal) {
-      const { handler } = await current;
+      let live: Awaited<typeof current>;
+      try {
+        live = await current;
+      } catch (err) {
+        // A cold start that could not read its secret (a passing Secrets Manager error) must not
+        // leave the container broken for good: the next request tries again.
+        current = start();
+        lastCheck = now();
+        throw err;
+      }
+      const { handler } = live;
       if (now() - lastCheck >= opts.refreshMs) {
         lastCheck = now();
         checking = check();

@@ -204,3 +204,32 @@ test('a bad MODEL_ROUTES answers every request with a precise 500 instead of cra
   expect(out.meta?.statusCode).toBe(500);
   expect(JSON.parse(out.chunks[0]!.text).error.message).toContain('unknown provider "nobody"');
 });
+
+test('when the secret cannot be read at cold start, the turn gets a 503 error object and the next one retries', async () => {
+  const handler = await loadHandler({
+    LLM_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:llm-AbCdEf',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    // The real Secrets Manager client, pointed at a closed port: the read fails fast.
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1',
+    AWS_MAX_ATTEMPTS: '1',
+    REQUIRE_CHAT_API_KEY: 'true',
+  });
+  for (let i = 0; i < 2; i++) {
+    const out = responseStream();
+    await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, {}), out, {});
+    expect(out.meta?.statusCode).toBe(503);
+    expect(out.meta?.headers['retry-after']).toBe('1');
+    expect(JSON.parse(out.chunks[0]!.text).error).toMatchObject({
+      type: 'service_unavailable',
+      code: 'configuration_unavailable',
+    });
+  }
+  const logged = stdout
+    .join('')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(logged.filter((l) => l.msg === 'could not load the LLM secret')).toHaveLength(2);
+});

@@ -68,3 +68,10 @@ test('a failing check keeps the working service and reports the error', async ()
   expect(await body(t.h.handle(req, signal))).toEqual({ keys: 'v1' });
   expect(t.errors).toHaveLength(1);
 });
+
+test('a cold start that could not read the secret fails that request, and the next one builds again', async () => {
+  const t = harness(['FAIL', 'v1']);
+  await expect(t.h.handle(req, signal)).rejects.toThrow('secrets manager down');
+  expect(await body(t.h.handle(req, signal))).toEqual({ keys: 'v1' });
+  expect(t.builds).toEqual(['v1']);
+});
