@@ -8,15 +8,10 @@ import { ApiError } from '../../shared/errors';
 import { type HttpHandler, type HttpResponse, jsonResponse } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
 import { type AwsLambdaGlobal, fromFunctionUrlEvent, writeToResponseStream } from '../host/lambda-http';
-import { refreshingHandler } from '../host/refreshing-handler';
-import { overlaySecret, readSecrets } from '../host/secrets';
+import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler';
 import { composeChatFunction } from './compose';
 
 declare const awslambda: AwsLambdaGlobal;
-
-const SECRET_VARIABLES = ['LLM_SECRET_ARN'];
-/** How often a warm container re-reads its secret (one GetSecretValue per container). */
-const SECRET_REFRESH_MS = Number(process.env.SECRET_REFRESH_SECONDS ?? 300) * 1000;
 
 const log = createLogger((process.env.LOG_LEVEL as 'info' | undefined) ?? 'info', {
   service: 'chat',
@@ -50,20 +45,12 @@ export async function buildChatHandler(env: Env, logger: Logger): Promise<HttpHa
   }
 }
 
-function envWith(secretsText: string): Env {
-  const secrets = JSON.parse(secretsText) as { arn: string; text: string }[];
-  return secrets.reduce<Env>(
-    (env, s) => overlaySecret(env, s.text, s.arn.split(':').pop() ?? 'secret'),
-    process.env,
-  );
-}
-
-const service = refreshingHandler({
-  readSecrets: async () => JSON.stringify(await readSecrets(process.env, SECRET_VARIABLES)),
-  build: (text) => buildChatHandler(envWith(text), log),
-  refreshMs: SECRET_REFRESH_MS,
-  onError: (err) => log.error('could not refresh the LLM secret; keeping the current keys', { error: err }),
-  onRefreshed: () => log.info('LLM secret changed; new keys in use'),
+const service = refreshingOnSecrets({
+  arnVariables: ['LLM_SECRET_ARN'],
+  build: (env) => buildChatHandler(env, log),
+  refreshMs: secretRefreshMs(process.env),
+  log,
+  secretName: 'LLM secret',
 });
 
 export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async (event, responseStream) => {

@@ -3,6 +3,8 @@
 // a new service built and swapped in. Requests never wait for the check, and a failed check or
 // build keeps the service that works.
 import type { HttpHandler } from '../../shared/http/types';
+import type { Logger } from '../../shared/observability/log';
+import { type EnvMap, overlaySecret, readSecrets } from './secrets';
 
 export interface RefreshingOptions {
   /** Builds the service from the secrets' current text (called at start and on every change). */
@@ -23,7 +25,12 @@ export interface RefreshingHandler {
 
 export function refreshingHandler(opts: RefreshingOptions): RefreshingHandler {
   const now = opts.now ?? Date.now;
-  const start = () => opts.readSecrets().then(async (text) => ({ text, handler: await opts.build(text) }));
+  const start = () => {
+    const built = opts.readSecrets().then(async (text) => ({ text, handler: await opts.build(text) }));
+    // The failure is reported to the request that awaits it; until then it is not "unhandled".
+    built.catch(() => {});
+    return built;
+  };
   let current = start();
   let lastCheck = now();
   let checking: Promise<void> = current.then(
@@ -67,4 +74,38 @@ export function refreshingHandler(opts: RefreshingOptions): RefreshingHandler {
       await checking;
     },
   };
+}
+
+/**
+ * A refreshing handler over the secrets named by `arnVariables` (Secrets Manager): `build` gets
+ * the environment with the secrets' values overlaid, at cold start and whenever they change.
+ */
+export function refreshingOnSecrets(opts: {
+  arnVariables: string[];
+  build(env: EnvMap): Promise<HttpHandler>;
+  refreshMs: number;
+  log: Logger;
+  secretName: string;
+}): RefreshingHandler {
+  return refreshingHandler({
+    readSecrets: async () => JSON.stringify(await readSecrets(process.env, opts.arnVariables)),
+    build: (text) => {
+      const secrets = JSON.parse(text) as { arn: string; text: string }[];
+      const env = secrets.reduce<EnvMap>(
+        (acc, s) => overlaySecret(acc, s.text, s.arn.split(':').pop() ?? 'secret'),
+        process.env,
+      );
+      return opts.build(env);
+    },
+    refreshMs: opts.refreshMs,
+    onError: (err) =>
+      opts.log.error(`could not refresh the ${opts.secretName}; keeping the current keys`, { error: err }),
+    onRefreshed: () => opts.log.info(`${opts.secretName} changed; new keys in use`),
+  });
+}
+
+/** How often a warm container re-reads its secret (SECRET_REFRESH_SECONDS, default 300). */
+export function secretRefreshMs(env: EnvMap): number {
+  const seconds = Number(env.SECRET_REFRESH_SECONDS ?? 300);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 300) * 1000;
 }

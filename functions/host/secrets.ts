@@ -45,16 +45,3 @@ export async function readSecrets(
   const reader = read ?? (await secretsManagerReader());
   return Promise.all(arns.map(async (arn) => ({ arn, text: await reader(arn) })));
 }
-
-/** Overlays every secret named by the given ARN variables on the environment. */
-export async function loadEnvWithSecrets(
-  env: EnvMap,
-  arnVariables: string[],
-  read?: SecretReader,
-): Promise<EnvMap> {
-  let out = env;
-  for (const { arn, text } of await readSecrets(env, arnVariables, read)) {
-    out = overlaySecret(out, text, arn.split(':').pop() ?? 'secret');
-  }
-  return out;
-}

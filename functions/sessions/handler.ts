@@ -1,22 +1,29 @@
 // Lambda entry of the sessions API (POST /sessions, GET/DELETE /sessions/{id}, link). The
-// ElevenLabs API key comes from Secrets Manager (ELEVENLABS_SECRET_ARN), never from plain env.
+// ElevenLabs API key comes from Secrets Manager (ELEVENLABS_SECRET_ARN), never from plain env,
+// and is re-read every few minutes so a rotated key needs no redeploy.
 import { Router } from '../../shared/http/router';
 import { createSessionsRoutes } from '../../shared/sessions/api';
 import { createBrowserApiClients, createBrowserApiDeps } from '../../shared/sessions/browser-api';
 import { loadBrowserApiConfig } from '../../shared/sessions/config';
 import { browserFunctionHandler } from '../host/browser-function';
-import { loadEnvWithSecrets } from '../host/secrets';
+import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler';
 
 export const handler = browserFunctionHandler({
   service: 'sessions',
-  build: async (log) => {
-    const env = await loadEnvWithSecrets(process.env, ['ELEVENLABS_SECRET_ARN']);
-    const config = loadBrowserApiConfig(env);
-    if (!config.elevenLabs)
-      log.warn('ElevenLabs is not configured: POST /sessions returns no signed URL or token');
-    const deps = createBrowserApiDeps(config, createBrowserApiClients(config), { log });
-    return createSessionsRoutes(new Router(), deps).handler((err) =>
-      log.error('request failed', { error: err }),
-    );
-  },
+  build: async (log) =>
+    refreshingOnSecrets({
+      arnVariables: ['ELEVENLABS_SECRET_ARN'],
+      refreshMs: secretRefreshMs(process.env),
+      log,
+      secretName: 'ElevenLabs secret',
+      build: async (env) => {
+        const config = loadBrowserApiConfig(env);
+        if (!config.elevenLabs)
+          log.warn('ElevenLabs is not configured: POST /sessions returns no signed URL or token');
+        const deps = createBrowserApiDeps(config, createBrowserApiClients(config), { log });
+        return createSessionsRoutes(new Router(), deps).handler((err) =>
+          log.error('request failed', { error: err }),
+        );
+      },
+    }).handle,
 });
