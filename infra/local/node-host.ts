@@ -55,29 +55,18 @@ async function writeResponse(
   res.writeHead(response.status, response.headers);
   res.flushHeaders();
   const it = response.stream[Symbol.asyncIterator]();
-  // Events that arrive in the same turn of the event loop (one upstream packet often carries
-  // several) leave in one writev; the socket is uncorked before the loop moves on, so no token
-  // waits for a later one.
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
+  // No corking of our own: Node's http response already corks the socket for the current tick
+  // and flushes it when the tick's work is done, so events parsed from one upstream packet leave
+  // in one write, and nothing waits for a later phase of the event loop.
   try {
     while (!signal.aborted) {
       const r = await it.next();
       if (r.done) break;
-      if (!corked) {
-        corked = true;
-        res.cork();
-        setImmediate(uncork);
-      }
       if (!res.write(r.value))
         await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
     }
   } finally {
     if (signal.aborted) await it.return?.(undefined);
-    if (corked) uncork();
     res.end();
   }
 }
