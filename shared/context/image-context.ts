@@ -6,7 +6,7 @@ import type { TurnEnricher } from '../chat/handler';
 import type { HttpRequest } from '../http/types';
 import type { ImageLimits } from '../images/normalize';
 import type { Logger } from '../observability/log';
-import type { ChatMessage, ChatRequest, ImageUrlPart } from '../openai/schema';
+import type { ChatMessage, ChatRequest, UserContentPart } from '../openai/schema';
 import type { RouteTarget } from '../routing/routes';
 import { newImageId } from '../sessions/ids';
 import type { ImageObjects } from '../sessions/image-objects';
@@ -122,6 +122,8 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
           return { request: { ...request, messages }, imageCount: inMessages.images.length };
         }
         sessionImages = ctx.images;
+        // Awaited, not left to the background: a Lambda environment may freeze once the answer
+        // is sent, and the next turn (or ElevenLabs' retry) must find the image.
         if (inMessages.images.length > 0)
           await persistMessageImages(ctx.session.sessionId, messages, inMessages.images);
       } catch (err) {
@@ -167,25 +169,18 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
             }
           }),
         );
-        const keep = (p: { type: string; image_url?: { url: string } }) =>
-          p.type !== 'image_url' ||
-          !p.image_url!.url.startsWith(PLACEHOLDER) ||
-          urls.has(p.image_url!.url.slice(PLACEHOLDER.length));
-        const swap = (part: ImageUrlPart): ImageUrlPart =>
-          part.image_url.url.startsWith(PLACEHOLDER)
-            ? {
-                type: 'image_url',
-                image_url: {
-                  ...part.image_url,
-                  url: urls.get(part.image_url.url.slice(PLACEHOLDER.length))!,
-                },
-              }
-            : part;
+        // One pass: each placeholder becomes its URL, or goes when its image could not be loaded.
+        const resolveParts = (content: UserContentPart[]): UserContentPart[] =>
+          content.flatMap((p) => {
+            if (p.type !== 'image_url' || !p.image_url.url.startsWith(PLACEHOLDER)) return [p];
+            const url = urls.get(p.image_url.url.slice(PLACEHOLDER.length));
+            return url ? [{ type: 'image_url' as const, image_url: { ...p.image_url, url } }] : [];
+          });
         return {
           ...request,
           messages: messages.map((m) =>
             m.role === 'user' && typeof m.content !== 'string'
-              ? { ...m, content: m.content.filter(keep).map((p) => (p.type === 'image_url' ? swap(p) : p)) }
+              ? { ...m, content: resolveParts(m.content) }
               : m,
           ),
         };
