@@ -4,7 +4,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TurnEnricher } from '../../shared/chat/handler';
 import { type Config, ConfigError, type Env } from '../../shared/config';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../shared/images/limits';
+import type { ImageLimits } from '../../shared/images/limits';
+import { loadImageLimits } from '../../shared/images/limits-env';
 import type { Logger } from '../../shared/observability/log';
 import type { RouteTarget } from '../../shared/routing/routes';
 
@@ -26,14 +27,8 @@ function int(env: Env, name: string, fallback: number): number {
 
 export function loadChatImageSettings(env: Env): ChatImageSettings {
   return {
-    limits: {
-      ...DEFAULT_IMAGE_LIMITS,
-      // Same defaults as the browser API (shared/sessions/config.ts), so both sides accept the same images.
-      maxInputBytes: int(env, 'MAX_UPLOAD_BYTES', 15 * 1024 * 1024),
-      maxInputPixels: int(env, 'IMAGE_MAX_INPUT_PIXELS', DEFAULT_IMAGE_LIMITS.maxInputPixels),
-      maxLongEdge: int(env, 'IMAGE_MAX_LONG_EDGE', DEFAULT_IMAGE_LIMITS.maxLongEdge),
-      maxPixels: int(env, 'IMAGE_MAX_PIXELS', DEFAULT_IMAGE_LIMITS.maxPixels),
-    },
+    // The same variables, rules and defaults as the uploads function: both accept the same images.
+    limits: loadImageLimits(env),
     cacheBytes: int(env, 'IMAGE_CACHE_BYTES', 64 * 1024 * 1024),
     urlFetchTimeoutMs: int(env, 'IMAGE_URL_TIMEOUT_MS', 5000),
   };

@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import type { BrowserAuthConfig, BrowserRateLimits } from '../auth/types';
 import { ConfigError, type Env } from '../config';
-import type { ImageLimits } from '../images/normalize';
+import { blankToUndefined, intVar } from '../env-vars';
+import type { ImageLimits } from '../images/limits';
+import { DEFAULT_MAX_UPLOAD_BYTES, imageEnvShape, imageLimitsFrom } from '../images/limits-env';
 import { DEFAULT_MAX_IMAGES_PER_SESSION } from './store';
 
 export interface BrowserApiConfig {
@@ -33,19 +35,9 @@ export interface BrowserApiConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-/**
- * normalizeImage's defaults, restated rather than imported: importing them would pull sharp
- * (a native module) into the sessions function, which has none. A unit test keeps them equal.
- */
-export const IMAGE_LIMIT_DEFAULTS = {
-  maxLongEdge: 1568,
-  maxPixels: 1_150_000,
-  maxInputPixels: 50_000_000,
-} as const;
-
 export const BROWSER_API_DEFAULTS = {
   sessionTtlSeconds: 3600,
-  maxUploadBytes: 15 * 1024 * 1024,
+  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
   // Inline images ride in a JSON body, and function URLs cap bodies at 6 MB.
   maxInlineBytes: 2 * 1024 * 1024,
   sessionsPerMinute: 10,
@@ -54,24 +46,11 @@ export const BROWSER_API_DEFAULTS = {
   requestsPerMinute: 120,
 } as const;
 
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
 const requiredText = z.preprocess(
   blankToUndefined,
   z.string({ error: 'is required' }).trim().min(1, 'is required'),
 );
-
-function intVar(fallback: number, min: number, max: number) {
-  return z.preprocess(
-    blankToUndefined,
-    z.coerce
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(min, `must be at least ${min}`)
-      .max(max, `must be at most ${max}`)
-      .default(fallback),
-  );
-}
 
 /** http(s) URL; plain http only for loopback hosts, so a typo cannot ship tokens in clear text. */
 function secureUrl(what: string) {
@@ -143,12 +122,9 @@ const envSchema = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   JWT_JWKS_URL: secureUrl('the identity provider JWKS'),
-  MAX_UPLOAD_BYTES: intVar(BROWSER_API_DEFAULTS.maxUploadBytes, 1024, 50 * 1024 * 1024),
+  ...imageEnvShape,
   MAX_INLINE_IMAGE_BYTES: intVar(BROWSER_API_DEFAULTS.maxInlineBytes, 1024, 4 * 1024 * 1024),
   MAX_IMAGES_PER_SESSION: intVar(DEFAULT_MAX_IMAGES_PER_SESSION, 1, 1000),
-  IMAGE_MAX_LONG_EDGE: intVar(IMAGE_LIMIT_DEFAULTS.maxLongEdge, 64, 8000),
-  IMAGE_MAX_PIXELS: intVar(IMAGE_LIMIT_DEFAULTS.maxPixels, 4096, 64_000_000),
-  IMAGE_MAX_INPUT_PIXELS: intVar(IMAGE_LIMIT_DEFAULTS.maxInputPixels, 1_000_000, 268_402_689),
   RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.sessionsPerMinute, 1, 100_000),
   RATE_LIMIT_UPLOADS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.uploadsPerMinute, 1, 100_000),
   RATE_LIMIT_UPLOADS_PER_SESSION_PER_MINUTE: intVar(
@@ -226,13 +202,7 @@ export function loadBrowserApiConfig(env: Env): BrowserApiConfig {
     // An inline image is never allowed more than an uploaded one.
     maxInlineBytes: Math.min(e.MAX_INLINE_IMAGE_BYTES, e.MAX_UPLOAD_BYTES),
     maxImagesPerSession: e.MAX_IMAGES_PER_SESSION,
-    imageLimits: {
-      maxInputBytes: e.MAX_UPLOAD_BYTES,
-      maxInputPixels: e.IMAGE_MAX_INPUT_PIXELS,
-      maxLongEdge: e.IMAGE_MAX_LONG_EDGE,
-      maxPixels: e.IMAGE_MAX_PIXELS,
-      outputFormat: 'jpeg',
-    },
+    imageLimits: imageLimitsFrom(e),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,6 +1,7 @@
+import { loadChatImageSettings } from '../../../functions/chat/images';
 import { ConfigError } from '../../../shared/config';
 import { DEFAULT_IMAGE_LIMITS } from '../../../shared/images/normalize';
-import { IMAGE_LIMIT_DEFAULTS, loadBrowserApiConfig } from '../../../shared/sessions/config';
+import { loadBrowserApiConfig } from '../../../shared/sessions/config';
 
 const BASE = {
   SESSIONS_TABLE: 'sessions',
@@ -95,10 +96,26 @@ test.each([
   expect(() => loadBrowserApiConfig(env)).toThrow(message);
 });
 
-test('the restated image defaults equal normalizeImage’s own', () => {
-  expect(IMAGE_LIMIT_DEFAULTS).toEqual({
-    maxLongEdge: DEFAULT_IMAGE_LIMITS.maxLongEdge,
-    maxPixels: DEFAULT_IMAGE_LIMITS.maxPixels,
-    maxInputPixels: DEFAULT_IMAGE_LIMITS.maxInputPixels,
-  });
+test('image limits default to normalizeImage’s own, and the chat function reads them identically', () => {
+  const base = {
+    SESSIONS_TABLE: 's',
+    CONTROL_TABLE: 'c',
+    IMAGES_BUCKET: 'b',
+    AUTH_MODE: 'anonymous',
+    ALLOWED_ORIGINS: 'https://app.example.com',
+  };
+  const defaults = loadBrowserApiConfig(base).imageLimits;
+  expect(defaults).toEqual({ ...DEFAULT_IMAGE_LIMITS, maxInputBytes: 15 * 1024 * 1024 });
+  expect(loadChatImageSettings({}).limits).toEqual(defaults);
+  const custom = { IMAGE_MAX_LONG_EDGE: '1024', IMAGE_MAX_PIXELS: '500000', MAX_UPLOAD_BYTES: '5000000' };
+  expect(loadChatImageSettings(custom).limits).toEqual(
+    loadBrowserApiConfig({ ...base, ...custom }).imageLimits,
+  );
+  // Out of range is refused by both, with the same message.
+  expect(() => loadChatImageSettings({ IMAGE_MAX_LONG_EDGE: '10' })).toThrow(
+    'IMAGE_MAX_LONG_EDGE must be at least 64',
+  );
+  expect(() => loadBrowserApiConfig({ ...base, IMAGE_MAX_LONG_EDGE: '10' })).toThrow(
+    'IMAGE_MAX_LONG_EDGE must be at least 64',
+  );
 });
