@@ -1,10 +1,9 @@
 // Starts the real chat app behind the real local host on a loopback port, for tests and benches.
-import type { AddressInfo } from 'node:net';
-import { createNodeHost } from '../../infra/local/node-host';
 import { type ChatApp, type ChatAppOptions, createChatApp } from '../../shared/chat/app';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import { type Env, loadConfig } from '../../shared/config';
 import { silentLogger } from '../../shared/observability/log';
+import { serveOnLoopback } from './serve';
 
 export interface RunningChatServer {
   url: string;
@@ -28,19 +27,8 @@ export async function startChatServer(
       opts.onTurnEnd?.(r);
     },
   });
-  const server = createNodeHost(app.handler, { maxBodyBytes: config.maxBodyBytes });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    app,
-    turns,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes });
+  return { url: served.url, app, turns, close: served.close };
 }
 
 /** Reads a whole SSE response as raw text (to check framing the SDK would hide). */

@@ -1,9 +1,8 @@
 // The whole local product (startDevApp: chat + sessions + uploads + emulators) behind the real
 // node host on a loopback port, plus small browser-side helpers for tests and benchmarks.
-import type { AddressInfo } from 'node:net';
 import { type DevApp, type DevAppOptions, startDevApp } from '../../infra/local/dev-app';
-import { createNodeHost } from '../../infra/local/node-host';
 import { silentLogger } from '../../shared/observability/log';
+import { serveOnLoopback } from './serve';
 
 export interface RunningDevServer {
   url: string;
@@ -13,18 +12,15 @@ export interface RunningDevServer {
 
 export async function startDevServer(opts: DevAppOptions): Promise<RunningDevServer> {
   const dev = await startDevApp({ log: silentLogger, writeMetrics: () => {}, ...opts });
-  const server = createNodeHost(dev.app.handler, {
+  const served = await serveOnLoopback(dev.app.handler, {
     maxBodyBytes: 20 * 1024 * 1024,
     extraHeaders: (r) => dev.corsHeaders(r),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url,
+    url: served.url,
     dev,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       await dev.close();
     },
   };

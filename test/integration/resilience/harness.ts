@@ -8,7 +8,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import { createChatService } from '../../../functions/chat/service';
 import { createTables, type Emulators } from '../../../infra/local/emulators';
-import { createNodeHost } from '../../../infra/local/node-host';
 import type { BreakerSnapshotSource, ChatApp, HealthReport } from '../../../shared/chat/app';
 import type { TurnRecord } from '../../../shared/chat/turn-record';
 import { type Env, loadConfig } from '../../../shared/config';
@@ -18,6 +17,7 @@ import type { Admission, BreakerLike } from '../../../shared/routing/breaker-typ
 import { type FakeAnthropicServer, startAnthropicServer } from '../../fakes/anthropic-server';
 import { type FakeOpenAIServer, openaiChunks, startOpenAIServer } from '../../fakes/openai-server';
 import { type Responder, toSseFrame } from '../../fakes/scripted-server';
+import { serveOnLoopback } from '../../helpers/serve';
 
 export const CHAT_KEY = 'resilience-chat-key';
 /** The primary (OpenAI) and fallback (Anthropic) of the `gpt-4o` route. */
@@ -172,19 +172,8 @@ export async function startChatService(
     documentClient: documentClientForTable,
     writeMetrics: () => {},
   });
-  const server = createNodeHost(app.handler, { maxBodyBytes: config.maxBodyBytes });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    app,
-    turns,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes });
+  return { url: served.url, app, turns, close: served.close };
 }
 
 /** The hard deadline every consumer request runs under; a test that reaches it has found a hang. */
