@@ -17,7 +17,7 @@ const messages = [{ role: 'user', content: 'Describe the picture.' }];
  * concurrent streams put more load on the server than 50 real conversations would.
  */
 const TOKEN_DELAY_MS = 10;
-/** Node flags of the server process: the deployed chat function's NODE_OPTIONS (infra/environment.ts). */
+/** Extra node flags for the server process, for experiments (none by default, as deployed). */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export interface ChatBenchRow {

@@ -62,9 +62,8 @@ export async function bundleScript(entry: string, outfile: string): Promise<stri
     target: 'node22',
     format: 'esm',
     minify: true,
+    // Dependencies stay in node_modules: this bundles the harness, not a deployable artifact.
     packages: 'external',
-    // Same lazy-chunk layout as the deployed bundles.
-    splitting: false,
     logLevel: 'warning',
   });
   return outfile;
