@@ -2,7 +2,7 @@
 // images, open an upstream stream (with failover) and encode it as SSE or one JSON object.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
-import { ApiError, NotFoundError, PayloadTooLargeError, toApiError, UpstreamError } from '../errors';
+import { type ApiError, NotFoundError, PayloadTooLargeError, toApiError, UpstreamError } from '../errors';
 import { type HttpRequest, type HttpResponse, jsonResponse } from '../http/types';
 import type { Logger } from '../observability/log';
 import { ChunkEncoder, CompletionAggregator, newResponseIdentity } from '../openai/chunks';
@@ -93,10 +93,6 @@ export function createChatHandler(deps: ChatDeps) {
     let route: Route;
     let prepare: ((t: RouteTarget, r: ChatRequest) => Promise<ChatRequest>) | undefined;
     try {
-      if (http.method !== 'POST')
-        throw new ApiError(405, 'invalid_request_error', 'Use POST for chat completions.', {
-          code: 'method_not_allowed',
-        });
       checkBearer(http.headers.authorization, deps.config.chatApiKey);
       if (http.body.length > deps.config.maxBodyBytes) {
         throw new PayloadTooLargeError(
@@ -144,6 +140,12 @@ export function createChatHandler(deps: ChatDeps) {
       });
 
     const identity = newResponseIdentity(request.model, now());
+    const recordUpstream = (upstream: OpenStream) => {
+      record.provider = upstream.target.provider;
+      record.model = upstream.model;
+      record.attempts = upstream.attempts;
+      record.ttftMs = upstream.firstEventMs;
+    };
     const headers = { 'x-request-id': requestId };
 
     /** A turn that failed before any upstream byte reached the client: record it, once. */
@@ -162,10 +164,7 @@ export function createChatHandler(deps: ChatDeps) {
       let upstream: OpenStream | undefined;
       try {
         upstream = await open();
-        record.provider = upstream.target.provider;
-        record.model = upstream.model;
-        record.attempts = upstream.attempts;
-        record.ttftMs = upstream.firstEventMs;
+        recordUpstream(upstream);
         const agg = new CompletionAggregator();
         for await (const event of withIdleTimeout(upstream, idleTimeoutMs)) agg.add(event);
         upstream.settle();
@@ -184,10 +183,7 @@ export function createChatHandler(deps: ChatDeps) {
     const bufferWords = route.bufferWords;
 
     async function* pump(upstream: OpenStream): AsyncGenerator<string> {
-      record.provider = upstream.target.provider;
-      record.model = upstream.model;
-      record.attempts = upstream.attempts;
-      record.ttftMs = upstream.firstEventMs;
+      recordUpstream(upstream);
       let ended = false;
       try {
         for await (const event of withIdleTimeout(upstream, idleTimeoutMs)) {
@@ -215,8 +211,9 @@ export function createChatHandler(deps: ChatDeps) {
       } finally {
         // Client went away (the host stopped iterating): stop the upstream too.
         if (!ended) {
-          upstream.abort(new UpstreamError('client disconnected', { errorClass: 'aborted' }));
-          upstream.settle(new UpstreamError('client disconnected', { errorClass: 'aborted' }));
+          const gone = new UpstreamError('client disconnected', { errorClass: 'aborted' });
+          upstream.abort(gone);
+          upstream.settle(gone);
           finishRecord(499, 'client_disconnected');
         }
       }
