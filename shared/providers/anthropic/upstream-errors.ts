@@ -26,68 +26,39 @@ function asStreamErrorEvent(err: unknown): AnthropicErrorDetail | undefined {
   return { type: e.type, ...(typeof e.apiMessage === 'string' ? { message: e.apiMessage } : {}) };
 }
 
+/** The HTTP status each Anthropic error type stands for (its API documentation's table). */
+const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
 /**
- * Classifies an `error` event by its error type, the way toUpstreamError classifies the HTTP
- * status the same error would have had before the stream started (overloaded_error = 529).
+ * Classifies an `error` event by the HTTP status its type stands for, through the same mapping
+ * as an error before the stream started (so overloaded_error is a retryable 529, and so on).
  */
 export function anthropicErrorToUpstreamError(
   error: AnthropicErrorDetail,
   provider: string,
   cause?: unknown,
 ): UpstreamError {
-  const msg = detail(error);
-  switch (error.type) {
-    case 'overloaded_error':
-      return new UpstreamError(`${provider} is overloaded: ${msg}`, {
-        upstreamStatus: 529,
-        retryable: true,
-        errorClass: 'overloaded',
-        cause,
-      });
-    case 'rate_limit_error':
-      return new UpstreamError(`${provider} is rate limiting requests: ${msg}`, {
-        status: 429,
-        upstreamStatus: 429,
-        retryable: true,
-        errorClass: 'http_429',
-        code: 'upstream_rate_limited',
-        cause,
-      });
-    case 'timeout_error':
-      return new UpstreamError(`${provider} timed out: ${msg}`, {
-        status: 504,
-        upstreamStatus: 504,
-        retryable: true,
-        errorClass: 'timeout',
-        code: 'upstream_timeout',
-        cause,
-      });
-    case 'invalid_request_error':
-      return new UpstreamError(`${provider} rejected the request: ${msg}`, {
-        status: 400,
-        upstreamStatus: 400,
-        errorClass: 'http_4xx_request',
-        code: 'upstream_invalid_request',
-        cause,
-      });
-    case 'authentication_error':
-    case 'permission_error':
-    case 'billing_error':
-      return new UpstreamError(`${provider} refused our credentials: ${msg}`, {
-        upstreamStatus: error.type === 'authentication_error' ? 401 : 403,
-        errorClass: error.type === 'authentication_error' ? 'http_401' : 'http_403',
-        code: 'upstream_auth_failed',
-        cause,
-      });
-    default:
-      // api_error and anything newer: a server-side failure mid-answer, worth another try.
-      return new UpstreamError(`${provider} failed mid-stream: ${msg}`, {
-        upstreamStatus: error.type === 'api_error' ? 500 : undefined,
-        retryable: true,
-        errorClass: error.type === 'api_error' ? 'http_5xx' : 'stream_error',
-        cause,
-      });
+  const status = STATUS_OF_ERROR_TYPE[error.type];
+  if (status === undefined) {
+    // A type newer than this code: a server-side failure mid-answer, worth another try.
+    return new UpstreamError(`${provider} failed mid-stream: ${detail(error)}`, {
+      retryable: true,
+      errorClass: 'stream_error',
+      cause,
+    });
   }
+  return toUpstreamError({ status, error: { error: { message: detail(error) } }, cause }, provider);
 }
 
 /**
