@@ -5,6 +5,7 @@ import { benchBundle } from './bundle';
 import { benchChat } from './chat';
 import { benchImages } from './images';
 import { benchResilience } from './resilience';
+import { benchTransport } from './transport';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.filter((a) => !a.startsWith('-')).slice(2);
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
   if (want('chat')) {
     const { markdown } = await benchChat({ quick });
     sections.push(['chat', markdown]);
+  }
+  if (want('transport')) {
+    const { markdown } = await benchTransport({ quick });
+    sections.push(['transport', markdown]);
   }
   if (want('images')) {
     const { markdown } = await benchImages({ quick });

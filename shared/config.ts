@@ -32,6 +32,8 @@ export interface Config {
   firstByteTimeoutMs: number;
   /** Upper bound on one upstream request, first byte to last. */
   upstreamTimeoutMs: number;
+  /** How the provider SDKs reach upstreams: node:http (default, faster) or the runtime's fetch. */
+  upstreamHttp: 'node' | 'fetch';
   /** Default max_tokens sent to Anthropic when the client sets none (Anthropic requires one). */
   anthropicDefaultMaxTokens: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -194,6 +196,10 @@ export function loadConfig(env: Env): Config {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error; got "${env.LOG_LEVEL}"`);
   }
+  const upstreamHttp = (nonEmpty(env.UPSTREAM_HTTP) ?? 'node').toLowerCase();
+  if (upstreamHttp !== 'node' && upstreamHttp !== 'fetch') {
+    throw new ConfigError(`UPSTREAM_HTTP must be "node" or "fetch"; got "${env.UPSTREAM_HTTP}"`);
+  }
   return {
     chatApiKey: nonEmpty(env.CHAT_API_KEY),
     providers,
@@ -202,6 +208,7 @@ export function loadConfig(env: Env): Config {
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024),
     firstByteTimeoutMs: int(env, 'FIRST_BYTE_TIMEOUT_MS', 8000),
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 120_000),
+    upstreamHttp,
     anthropicDefaultMaxTokens: int(env, 'ANTHROPIC_DEFAULT_MAX_TOKENS', 1024),
     logLevel: logLevel as Config['logLevel'],
     port: int(env, 'PORT', 8787, 0),

@@ -79,23 +79,27 @@ export const isOpenAIToken = (d: string): boolean => d.includes('"content":"') &
 export const isAnthropicToken = (d: string): boolean => d.includes('"text_delta"');
 
 /**
- * Runs `n` calls with `concurrency` in flight at once. With `jitterMs`, each worker pauses a
- * random 0..jitterMs before each call, as independent conversations do; without it, all workers
- * start together and, streams being equally long, stay in lockstep (a worst-case burst).
+ * Runs `n` calls with `concurrency` in flight at once, back to back: as one call ends, its
+ * worker starts the next, so exactly `concurrency` streams are open at every moment.
+ * `spreadMs` offsets the workers' first calls evenly over that many milliseconds; streams being
+ * equally long, the offsets persist, and arrivals stay spread out as independent conversations'
+ * are. With `spreadMs` 0 every worker starts at once and, streams being equally long, they stay
+ * in lockstep: a burst of `concurrency` requests in the same millisecond, again and again.
  */
 export async function runConcurrent<T>(
   n: number,
   concurrency: number,
   call: (i: number) => Promise<T>,
-  jitterMs = 0,
+  spreadMs = 0,
 ): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
+  const workers = Math.min(concurrency, n);
   await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
+    Array.from({ length: workers }, async (_, w) => {
+      if (spreadMs > 0) await new Promise((r) => setTimeout(r, (w * spreadMs) / workers));
       while (next < n) {
         const i = next++;
-        if (jitterMs > 0) await new Promise((r) => setTimeout(r, Math.random() * jitterMs));
         out[i] = await call(i);
       }
     }),

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Logger } from '../observability/log';
 import { createAnthropicProvider } from './anthropic';
 import { createEchoProvider } from './echo';
+import { createHttpTransport } from './http-transport';
 import { createOpenAIProvider } from './openai';
 import type { Provider } from './types';
 
@@ -10,23 +11,23 @@ export type Providers = ReadonlyMap<string, Provider>;
 
 export function createProviders(config: Config, log?: Logger): Providers {
   const out = new Map<string, Provider>();
+  // One transport (one keep-alive pool per protocol) for every provider instance.
+  const fetch = config.upstreamHttp === 'node' ? createHttpTransport() : undefined;
+  const common = {
+    timeoutMs: config.upstreamTimeoutMs,
+    ...(log ? { log } : {}),
+    ...(fetch ? { fetch } : {}),
+  };
   for (const p of config.providers.values()) {
     switch (p.kind) {
       case 'openai':
       case 'compatible':
-        out.set(
-          p.name,
-          createOpenAIProvider(p, { timeoutMs: config.upstreamTimeoutMs, ...(log ? { log } : {}) }),
-        );
+        out.set(p.name, createOpenAIProvider(p, common));
         break;
       case 'anthropic':
         out.set(
           p.name,
-          createAnthropicProvider(p, {
-            defaultMaxTokens: config.anthropicDefaultMaxTokens,
-            timeoutMs: config.upstreamTimeoutMs,
-            ...(log ? { log } : {}),
-          }),
+          createAnthropicProvider(p, { ...common, defaultMaxTokens: config.anthropicDefaultMaxTokens }),
         );
         break;
       case 'echo':

@@ -3,6 +3,7 @@
 // Routed into our structured logger so Lambda logs stay one JSON object per line; debug and
 // info from the SDKs (which can include request details) are dropped.
 import type { Logger } from '../observability/log';
+import type { FetchLike } from './http-transport';
 
 type LogFn = (message: string, ...rest: unknown[]) => void;
 
@@ -23,8 +24,15 @@ export function sdkLogger(log: Logger, provider: string): SdkLogger {
 
 /**
  * Options both official SDK clients share: retries and failover belong to the routing layer,
- * so the SDK never retries on its own; its log lines go to our logger.
+ * so the SDK never retries on its own; its log lines go to our logger; `fetch`, when given, is
+ * the HTTP transport (see http-transport.ts), else the runtime's fetch.
  */
-export function sdkClientOptions(provider: string, timeoutMs: number, log: Logger) {
-  return { maxRetries: 0, timeout: timeoutMs, logger: sdkLogger(log, provider), logLevel: 'warn' as const };
+export function sdkClientOptions(provider: string, timeoutMs: number, log: Logger, fetch?: FetchLike) {
+  return {
+    maxRetries: 0,
+    timeout: timeoutMs,
+    logger: sdkLogger(log, provider),
+    logLevel: 'warn' as const,
+    ...(fetch ? { fetch } : {}),
+  };
 }

@@ -4,6 +4,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { isProviderConfigured, type ProviderConfig } from '../../config';
 import { UpstreamError } from '../../errors';
 import { type Logger, silentLogger } from '../../observability/log';
+import type { FetchLike } from '../http-transport';
 import { sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toAnthropicRequest } from './request';
@@ -17,6 +18,8 @@ export interface AnthropicProviderOptions {
   timeoutMs: number;
   /** Where the SDK's own log lines go (structured, warn and above). */
   log?: Logger;
+  /** The SDK's HTTP transport; the runtime's fetch when absent. */
+  fetch?: FetchLike;
 }
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -35,7 +38,7 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
         new AnthropicSdk({
           apiKey: key,
           baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
-          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger),
+          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger, opts.fetch),
         }),
     ));
   return {

@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import type { ProviderConfig } from '../../config';
 import { isProviderConfigured } from '../../config';
 import { type Logger, silentLogger } from '../../observability/log';
+import type { FetchLike } from '../http-transport';
 import { sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toUpstreamError } from '../upstream-error';
@@ -13,6 +14,8 @@ export interface OpenAIProviderOptions {
   timeoutMs: number;
   /** Where the SDK's own log lines go (structured, warn and above). */
   log?: Logger;
+  /** The SDK's HTTP transport; the runtime's fetch when absent. */
+  fetch?: FetchLike;
   maxTokens?: number;
 }
 
@@ -28,7 +31,7 @@ export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOp
         new OpenAISdk({
           apiKey: cfg.apiKey ?? 'not-needed',
           baseURL: cfg.baseURL ?? null,
-          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger),
+          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger, opts.fetch),
         }),
     ));
   return {

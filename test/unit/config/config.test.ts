@@ -97,3 +97,11 @@ test('bad numbers are refused', () => {
   expect(() => loadConfig({ FIRST_BYTE_TIMEOUT_MS: 'soon' })).toThrow(/FIRST_BYTE_TIMEOUT_MS/);
   expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
 });
+
+test('UPSTREAM_HTTP picks the SDK transport: node:http by default, the runtime fetch on request', () => {
+  expect(loadConfig({}).upstreamHttp).toBe('node');
+  expect(loadConfig({ UPSTREAM_HTTP: 'FETCH' }).upstreamHttp).toBe('fetch');
+  expect(() => loadConfig({ UPSTREAM_HTTP: 'curl' })).toThrow(
+    /UPSTREAM_HTTP must be "node" or "fetch"; got "curl"/,
+  );
+});
