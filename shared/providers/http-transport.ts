@@ -8,7 +8,12 @@
 // part of fetch the SDKs use: string or byte bodies, headers, abort signals, gzip/deflate/br
 // responses. Anything else (a Request object, multipart or streamed bodies) goes to the runtime's
 // fetch, as does everything when UPSTREAM_HTTP=fetch.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -69,21 +74,20 @@ export function createHttpTransport(opts: TransportOptions = {}): FetchLike {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
 
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, key) => {
+      headers[key] = value;
+    });
+    const payload = typeof body === 'string' ? Buffer.from(body) : (body ?? undefined);
+    if (payload) headers['content-length'] = String(payload.length);
+    // What the runtime's fetch asks for too; decoded below.
+    headers['accept-encoding'] ??= 'gzip, deflate, br';
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const method = init.method ?? 'GET';
+
     return new Promise<Response>((resolve, reject) => {
-      const headers: Record<string, string> = {};
-      new Headers(init.headers).forEach((value, key) => {
-        headers[key] = value;
-      });
-      const payload = typeof body === 'string' ? Buffer.from(body) : (body ?? undefined);
-      if (payload) headers['content-length'] = String(payload.length);
-      // What the runtime's fetch asks for too; decoded below.
-      headers['accept-encoding'] ??= 'gzip, deflate, br';
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
-        method: init.method ?? 'GET',
-        headers,
-        agent,
-      });
       let settled = false;
+      let req: ClientRequest;
       let res: IncomingMessage | undefined;
       const onAbort = () => {
         const reason = abortReason(signal!);
@@ -97,35 +101,63 @@ export function createHttpTransport(opts: TransportOptions = {}): FetchLike {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const detach = () => signal?.removeEventListener('abort', onAbort);
-      req.setNoDelay(true);
-      req.once('error', (err) => {
+      const fail = (err: unknown) => {
         detach();
         if (!settled) {
           settled = true;
           reject(new TypeError('fetch failed', { cause: err }));
         }
-      });
-      req.once('response', (incoming) => {
-        res = incoming;
-        if (settled) {
-          incoming.destroy();
-          return;
-        }
-        settled = true;
-        incoming.once('close', detach);
-        const status = incoming.statusCode ?? 0;
-        const nullBody = status === 204 || status === 304 || init.method === 'HEAD';
-        if (nullBody) incoming.resume();
-        const stream = nullBody ? null : (Readable.toWeb(decoded(incoming)) as ReadableStream<Uint8Array>);
-        resolve(
-          new Response(stream, {
-            status,
-            statusText: incoming.statusMessage ?? '',
-            headers: toHeaders(incoming),
-          }),
-        );
-      });
-      req.end(payload);
+      };
+
+      const attempt = (retried: boolean) => {
+        req = send(url, { method, headers, agent });
+        req.setNoDelay(true);
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          // A pooled connection the server closed while it sat idle (or while a Lambda
+          // environment was frozen) fails before any response byte: the request never reached
+          // the server's handler, so it goes again once, on a new connection (Node's documented
+          // pattern for keep-alive agents).
+          if (!settled && !res && !retried && req.reusedSocket && isStaleSocketError(err)) {
+            attempt(true);
+            return;
+          }
+          fail(err);
+        });
+        req.once('response', (incoming) => {
+          res = incoming;
+          if (settled) {
+            incoming.destroy();
+            return;
+          }
+          incoming.once('close', detach);
+          const status = incoming.statusCode ?? 0;
+          const nullBody = status === 204 || status === 304 || method === 'HEAD';
+          try {
+            if (nullBody) incoming.resume();
+            const stream = nullBody
+              ? null
+              : (Readable.toWeb(decoded(incoming)) as ReadableStream<Uint8Array>);
+            const response = new Response(stream, {
+              status,
+              statusText: incoming.statusMessage ?? '',
+              headers: toHeaders(incoming),
+            });
+            settled = true;
+            resolve(response);
+          } catch (err) {
+            // A status or header the Response class refuses (fetch refuses them too).
+            incoming.destroy();
+            fail(err);
+          }
+        });
+        req.end(payload);
+      };
+      attempt(false);
     });
   };
+}
+
+/** Errors of a request written to a connection the server had already closed. */
+function isStaleSocketError(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.message === 'socket hang up';
 }

@@ -218,3 +218,54 @@ test('what it does not handle (a Request object, a streamed body) goes to the fa
   expect(await direct.text()).toBe('got c');
   expect(used).toEqual(['request', 'object']);
 });
+
+describe('a pooled connection the server closed', () => {
+  /** The server drops (without answering) the first request that arrives on a reused socket. */
+  function dropFirstReuse(times: number) {
+    const seen = new WeakMap<object, number>();
+    let dropped = 0;
+    handler = (req, res, body) => {
+      const n = (seen.get(req.socket) ?? 0) + 1;
+      seen.set(req.socket, n);
+      if (n > 1 && dropped < times) {
+        dropped++;
+        req.socket.destroy();
+        return;
+      }
+      res.end(`got ${body}`);
+    };
+  }
+
+  test('is replaced by a new connection, once, and the request still answers', async () => {
+    dropFirstReuse(1);
+    const fetch = createHttpTransport();
+    expect(await (await fetch(url, { method: 'POST', body: 'a' })).text()).toBe('got a');
+    expect(await (await fetch(url, { method: 'POST', body: 'b' })).text()).toBe('got b');
+    expect(connections).toBe(2);
+  });
+
+  test('a failure on the fresh connection too is reported, not retried again', async () => {
+    let requests = 0;
+    handler = (req, res) => {
+      requests++;
+      if (requests === 1) res.end('first');
+      else req.socket.destroy();
+    };
+    const fetch = createHttpTransport();
+    await (await fetch(url, { method: 'POST', body: 'a' })).text();
+    const err = await fetch(url, { method: 'POST', body: 'b' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(requests).toBe(3); // the first, the reused socket, one retry on a new connection
+  });
+
+  test('a first request on a new connection that fails is not retried', async () => {
+    let requests = 0;
+    handler = (req) => {
+      requests++;
+      req.socket.destroy();
+    };
+    const err = await createHttpTransport()(url, { method: 'POST', body: 'a' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(requests).toBe(1);
+  });
+});
