@@ -3,8 +3,8 @@
 //
 // Why: on the path of every streamed token, undici's fetch adds its own HTTP parser in
 // WebAssembly, a byte stream and several promise hops per network read. Measured through the
-// official SDKs (`make bench`, transport table), this transport costs about a fifth less CPU per
-// streamed turn, and 50 streams at a time get their first token 2-3 ms sooner. It implements the
+// official SDKs (`make bench`, transport table), this transport costs 10-20% less CPU per
+// streamed turn, and 50 streams at a time get their first token 2.5-3 ms sooner. It implements the
 // part of fetch the SDKs use: string or byte bodies, headers, abort signals, gzip/deflate/br
 // responses. Anything else (a Request object, multipart or streamed bodies) goes to the runtime's
 // fetch, as does everything when UPSTREAM_HTTP=fetch.
