@@ -52,8 +52,10 @@ async function writeResponse(
     res.end(response.body ?? '');
     return;
   }
+  // The status line and headers leave with the first chunk, in the same write: a stream's first
+  // chunk is ready when the handler returns (buffer words, or the upstream's first event), so
+  // flushing them alone would only cost one more syscall and one more client wake-up per stream.
   res.writeHead(response.status, response.headers);
-  res.flushHeaders();
   const it = response.stream[Symbol.asyncIterator]();
   // No corking of our own: Node's http response already corks the socket for the current tick
   // and flushes it when the tick's work is done, so events parsed from one upstream packet leave
