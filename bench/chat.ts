@@ -138,9 +138,13 @@ export async function benchChat(opts: {
       for (const path of ['openai', 'anthropic'] as const) {
         // Many samples at 50: a p99 is decided by its worst 1%, and on a shared machine those come
         // in clusters (a stall delays several streams at once), so it needs many clusters.
-        const n = concurrency === 1 ? (opts.quick ? 64 : 200) : opts.quick ? 800 : 4000;
+        const n = concurrency === 1 ? (opts.quick ? 64 : 200) : opts.quick ? 800 : 8000;
         const direct: StreamTiming[] = [];
         const via: StreamTiming[] = [];
+        // Unrecorded: fill the connection pools (client to server, server to upstream, client to
+        // upstream) to this row's concurrency, so the row measures turns, not connection setup.
+        await runConcurrent(concurrency * 2, concurrency, calls[path].direct, spreadMs);
+        await runConcurrent(concurrency * 2, concurrency, calls[path].via, spreadMs);
         // Alternate eighths so drift in machine load hits both sides alike.
         for (let round = 0; round < ROUNDS; round++) {
           direct.push(...(await runConcurrent(n / ROUNDS, concurrency, calls[path].direct, spreadMs)));
