@@ -101,6 +101,18 @@ function positiveNumber(env: Env, name: string): number {
   return n;
 }
 
+/** A variable that names one of a few choices (case-insensitive), with its default. */
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const value = (nonEmpty(env[name]) ?? fallback).toLowerCase();
+  if (!(choices as readonly string[]).includes(value)) {
+    const listed = choices.map((c) => `"${c}"`);
+    throw new ConfigError(
+      `${name} must be ${listed.slice(0, -1).join(', ')} or ${listed.at(-1)}; got "${env[name]}"`,
+    );
+  }
+  return value as T;
+}
+
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
@@ -192,14 +204,6 @@ export function loadConfig(env: Env): Config {
   const explicit = nonEmpty(env.MODEL_ROUTES);
   const fallback = explicit ? undefined : defaultRoutesJson(providers);
   const routes = parseRoutes(explicit ?? fallback!.json, new Set(providers.keys()));
-  const logLevel = (nonEmpty(env.LOG_LEVEL) ?? 'info').toLowerCase();
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error; got "${env.LOG_LEVEL}"`);
-  }
-  const upstreamHttp = (nonEmpty(env.UPSTREAM_HTTP) ?? 'node').toLowerCase();
-  if (upstreamHttp !== 'node' && upstreamHttp !== 'fetch') {
-    throw new ConfigError(`UPSTREAM_HTTP must be "node" or "fetch"; got "${env.UPSTREAM_HTTP}"`);
-  }
   return {
     chatApiKey: nonEmpty(env.CHAT_API_KEY),
     providers,
@@ -208,9 +212,9 @@ export function loadConfig(env: Env): Config {
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024),
     firstByteTimeoutMs: int(env, 'FIRST_BYTE_TIMEOUT_MS', 8000),
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 120_000),
-    upstreamHttp,
+    upstreamHttp: oneOf(env, 'UPSTREAM_HTTP', ['node', 'fetch'], 'node'),
     anthropicDefaultMaxTokens: int(env, 'ANTHROPIC_DEFAULT_MAX_TOKENS', 1024),
-    logLevel: logLevel as Config['logLevel'],
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
     port: int(env, 'PORT', 8787, 0),
     deployed,
     stage: nonEmpty(env.STAGE) ?? 'local',
