@@ -1,16 +1,8 @@
-// Limiter and budget instances on the embedded control table, with a test clock and log sink.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Emulators } from '../../../infra/local/emulators';
 import type { ControlLog } from '../../../shared/limits/control-table';
 
 export const CONTROL_TABLE = 'control';
 
-export function documentClient(emu: Emulators, endpoint = emu.dynamoEndpoint): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: emu.region, credentials: emu.credentials }),
-  );
-}
+export { documentClient } from '../../helpers/dynamo';
 
 export function logSink(): { log: ControlLog; lines: { level: string; message: string }[] } {
   const lines: { level: string; message: string }[] = [];

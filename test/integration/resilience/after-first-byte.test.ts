@@ -3,7 +3,6 @@
 // never a hang, never a made-up `[DONE]`, never a second provider's words spliced in.
 import { APIError } from 'openai';
 import { type Emulators, startEmulators } from '../../../infra/local/emulators';
-import { CircuitBreaker } from '../../../shared/routing/breaker';
 import { anthropicErrorEvent, anthropicEvents } from '../../fakes/anthropic-server';
 import { openaiChunks } from '../../fakes/openai-server';
 import { type RunningChatServer, startChatServer } from '../../helpers/chat-server';
@@ -12,16 +11,15 @@ import {
   CLIENT_DEADLINE_MS,
   chatEnv,
   contentOf,
-  createControlTable,
-  documentClient,
   expectErrorEnding,
   FALLBACK,
   openaiClient,
   openaiErrorOf,
   PRIMARY,
   parseSseStrict,
-  RecordingBreaker,
+  type RecordingBreaker,
   rawTurn,
+  recordingBreaker,
   startUpstreams,
   streamTurn,
   type Upstreams,
@@ -48,10 +46,7 @@ afterAll(() => emu.close());
 
 beforeEach(async () => {
   up = await startUpstreams();
-  const table = await createControlTable(emu, 'mid-stream');
-  breaker = new RecordingBreaker(
-    new CircuitBreaker({ client: documentClient(emu.dynamoEndpoint, emu), tableName: table, log: () => {} }),
-  );
+  breaker = await recordingBreaker(emu, 'mid-stream');
   server = await startChatServer(chatEnv(up), { breaker, streamIdleTimeoutMs: STREAM_IDLE_TIMEOUT_MS });
 });
 afterEach(async () => {

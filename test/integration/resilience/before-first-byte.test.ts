@@ -3,7 +3,6 @@
 // and the circuit breaker must count exactly the failures that say a target is unhealthy.
 import { APIError } from 'openai';
 import { type Emulators, startEmulators } from '../../../infra/local/emulators';
-import { CircuitBreaker } from '../../../shared/routing/breaker';
 import { anthropicError, anthropicOverloaded } from '../../fakes/anthropic-server';
 import { openaiChunks, openaiError, openaiReply } from '../../fakes/openai-server';
 import { type RunningChatServer, startChatServer } from '../../helpers/chat-server';
@@ -13,8 +12,6 @@ import {
   CLIENT_DEADLINE_MS,
   chatEnv,
   contentOf,
-  createControlTable,
-  documentClient,
   FALLBACK,
   FIRST_BYTE_TIMEOUT_MS,
   OPENAI_ANSWER,
@@ -22,8 +19,9 @@ import {
   openaiErrorOf,
   PRIMARY,
   parseSseStrict,
-  RecordingBreaker,
+  type RecordingBreaker,
   rawTurn,
+  recordingBreaker,
   stamped,
   startUpstreams,
   streamTurn,
@@ -48,10 +46,7 @@ afterAll(() => emu.close());
 
 beforeEach(async () => {
   up = await startUpstreams();
-  const table = await createControlTable(emu, 'first-byte');
-  breaker = new RecordingBreaker(
-    new CircuitBreaker({ client: documentClient(emu.dynamoEndpoint, emu), tableName: table, log: () => {} }),
-  );
+  breaker = await recordingBreaker(emu, 'first-byte');
   server = await startChatServer(chatEnv(up), { breaker, fallback: FALLBACK_SETTINGS });
 });
 afterEach(async () => {

@@ -53,7 +53,7 @@ afterEach(async () => {
 async function service(table: string, dynamoEndpoint = emu.dynamoEndpoint): Promise<RunningService> {
   const running = await startChatService(
     chatEnv(up, { CONTROL_TABLE: table, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint, AWS_REGION: emu.region }),
-    documentClient(dynamoEndpoint, emu),
+    documentClient(emu, dynamoEndpoint),
   );
   closers.push(() => running.close());
   return running;
@@ -188,7 +188,7 @@ describe('50 concurrent turns on a half-open breaker: exactly one probe reaches 
     const table = await createControlTable(emu, 'half-open');
     // Another container opens the breaker; the serving one only ever reads that from the table.
     const other = new CircuitBreaker({
-      client: documentClient(emu.dynamoEndpoint, emu),
+      client: documentClient(emu),
       tableName: table,
       now: clock.now,
       log: () => {},
@@ -198,7 +198,7 @@ describe('50 concurrent turns on a half-open breaker: exactly one probe reaches 
     }
     const breaker = new RecordingBreaker(
       new CircuitBreaker({
-        client: documentClient(emu.dynamoEndpoint, emu),
+        client: documentClient(emu),
         tableName: table,
         now: clock.now,
         log: () => {},

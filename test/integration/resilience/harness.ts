@@ -3,8 +3,6 @@
 // table in the embedded DynamoDB, and consumers with a hard client-side deadline.
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import { createChatService } from '../../../functions/chat/service';
 import { createTables, type Emulators } from '../../../infra/local/emulators';
@@ -12,7 +10,7 @@ import type { BreakerSnapshotSource, ChatApp, HealthReport } from '../../../shar
 import type { TurnRecord } from '../../../shared/chat/turn-record';
 import { type Env, loadConfig } from '../../../shared/config';
 import { createLogger } from '../../../shared/observability/log';
-import type { CircuitBreaker } from '../../../shared/routing/breaker';
+import { CircuitBreaker } from '../../../shared/routing/breaker';
 import type { Admission, BreakerLike } from '../../../shared/routing/breaker-types';
 import { type FakeAnthropicServer, startAnthropicServer } from '../../fakes/anthropic-server';
 import { type FakeOpenAIServer, openaiChunks, startOpenAIServer } from '../../fakes/openai-server';
@@ -82,12 +80,15 @@ export async function createControlTable(emu: Emulators, label: string): Promise
   return name;
 }
 
-/** A document client configured like the chat function's (one quick retry), with the emulator's keys. */
-export function documentClient(endpoint: string, emu: Pick<Emulators, 'region' | 'credentials'>) {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: emu.region, credentials: emu.credentials, maxAttempts: 2 }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../helpers/dynamo';
+
+export { documentClient };
+
+/** A breaker on a control table of its own for one test, recording every call the server makes. */
+export async function recordingBreaker(emu: Emulators, label: string): Promise<RecordingBreaker> {
+  const tableName = await createControlTable(emu, label);
+  return new RecordingBreaker(new CircuitBreaker({ client: documentClient(emu), tableName, log: () => {} }));
 }
 
 export interface BreakerCall {

@@ -1,11 +1,11 @@
 // Builds breakers the way separate Lambda containers would: each with its own SDK client and
 // cache, all on one control table in the embedded DynamoDB, all reading one test clock.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Emulators } from '../../../infra/local/emulators';
 import type { ControlLog } from '../../../shared/limits/control-table';
 import { CircuitBreaker } from '../../../shared/routing/breaker';
 import type { BreakerSettings } from '../../../shared/routing/breaker-settings';
+import { documentClient } from '../../helpers/dynamo';
 
 export const CONTROL_TABLE = 'control';
 
@@ -36,15 +36,6 @@ export class SendCounter {
   }
 }
 
-export function documentClient(
-  endpoint: string,
-  emu: Pick<Emulators, 'region' | 'credentials'>,
-): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: emu.region, credentials: emu.credentials }),
-  );
-}
-
 /** Wraps `send` with a counter; the thin wrapper the read-count assertions rely on. */
 export function countSends(doc: DynamoDBDocumentClient): SendCounter {
   const counter = new SendCounter();
@@ -72,7 +63,7 @@ export function container(
   settings: Partial<BreakerSettings> = {},
   endpoint = emu.dynamoEndpoint,
 ): Container {
-  const doc = documentClient(endpoint, emu);
+  const doc = documentClient(emu, endpoint);
   const sends = countSends(doc);
   const logs: LogLine[] = [];
   const log: ControlLog = (level, message, fields) => logs.push({ level, message, fields });
