@@ -2,6 +2,7 @@
 // the image as the session and the chat function then see it.
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import type { ImageResult } from '../../../shared/uploads/image-result';
 import {
   BUCKET,
   type CreatedSession,
@@ -25,18 +26,6 @@ interface UploadFormReply {
   upload: { url: string; fields: Record<string, string> };
   expiresAt: string;
   maxBytes: number;
-}
-
-interface ImageReply {
-  imageId: string;
-  status: 'ready';
-  width: number;
-  height: number;
-  bytes: number;
-  sourceBytes: number;
-  mime: string;
-  slot: string | null;
-  deduplicatedFrom?: string;
 }
 
 interface SessionReply {
@@ -77,7 +66,7 @@ async function uploadImage(
 }
 
 function complete(session: CreatedSession, imageId: string) {
-  return api.call<ImageReply>('POST', `/sessions/${session.sessionId}/images/${imageId}/complete`, {
+  return api.call<ImageResult>('POST', `/sessions/${session.sessionId}/images/${imageId}/complete`, {
     headers: secretHeader(session),
   });
 }
