@@ -28,6 +28,22 @@ export interface TestStorage {
   close(): Promise<void>;
 }
 
+/** The environment a deployed function gets for this storage: table and bucket names, the
+ * emulators' endpoints and keys. */
+export function storageEnv(storage: TestStorage): Record<string, string> {
+  const { emu } = storage;
+  return {
+    SESSIONS_TABLE,
+    CONTROL_TABLE,
+    IMAGES_BUCKET: BUCKET,
+    AWS_REGION: emu.region,
+    AWS_ACCESS_KEY_ID: emu.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emu.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
+    AWS_ENDPOINT_URL_S3: emu.s3Endpoint,
+  };
+}
+
 export async function startTestStorage(): Promise<TestStorage> {
   const emu = await startEmulators({ tables: [SESSIONS_TABLE, CONTROL_TABLE], buckets: [BUCKET] });
   const dynamo = DynamoDBDocumentClient.from(

@@ -3,12 +3,10 @@
 import { type FakeElevenLabs, startFakeElevenLabs } from '../../fakes/elevenlabs-server';
 import {
   APP_ORIGIN,
-  BUCKET,
-  CONTROL_TABLE,
   type CreatedSession,
   type ErrorBody,
-  SESSIONS_TABLE,
   startTestStorage,
+  storageEnv,
   type TestStorage,
 } from './harness';
 import { type FunctionUrlHandler, functionUrlEvent, lambdaContext, parseResult } from './lambda-event';
@@ -22,14 +20,7 @@ beforeAll(async () => {
   storage = await startTestStorage();
   fake = await startFakeElevenLabs();
   Object.assign(process.env, {
-    SESSIONS_TABLE,
-    CONTROL_TABLE,
-    IMAGES_BUCKET: BUCKET,
-    AWS_REGION: storage.emu.region,
-    AWS_ACCESS_KEY_ID: storage.emu.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: storage.emu.credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: storage.emu.dynamoEndpoint,
-    AWS_ENDPOINT_URL_S3: storage.emu.s3Endpoint,
+    ...storageEnv(storage),
     AUTH_MODE: 'anonymous',
     ALLOWED_ORIGINS: `${APP_ORIGIN},http://localhost:5173`,
     UPLOADS_URL: 'https://uploads.lambda-url.us-east-1.on.aws/',

@@ -7,14 +7,12 @@ import { createBrowserApiDeps } from '../../../shared/sessions/browser-api';
 import { loadBrowserApiConfig } from '../../../shared/sessions/config';
 import {
   APP_ORIGIN,
-  BUCKET,
-  CONTROL_TABLE,
   type CreatedSession,
   type ErrorBody,
   postUploadForm,
-  SESSIONS_TABLE,
   sessionObjects,
   startTestStorage,
+  storageEnv,
   type TestStorage,
 } from '../sessions/harness';
 import {
@@ -31,14 +29,7 @@ const savedEnv = { ...process.env };
 
 function environment(): Record<string, string> {
   return {
-    SESSIONS_TABLE,
-    CONTROL_TABLE,
-    IMAGES_BUCKET: BUCKET,
-    AWS_REGION: storage.emu.region,
-    AWS_ACCESS_KEY_ID: storage.emu.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: storage.emu.credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: storage.emu.dynamoEndpoint,
-    AWS_ENDPOINT_URL_S3: storage.emu.s3Endpoint,
+    ...storageEnv(storage),
     AUTH_MODE: 'anonymous',
     ALLOWED_ORIGINS: APP_ORIGIN,
     MAX_UPLOAD_BYTES: String(1024 * 1024),
