@@ -2,12 +2,11 @@
 // root: failures open it, an open breaker keeps turns away from the primary (even in a new
 // process), the half-open probe is a single request, and an unreachable control table changes
 // nothing a client can notice.
-import type { AddressInfo, Server, Socket } from 'node:net';
-import { createServer } from 'node:net';
 import { type Emulators, startEmulators } from '../../../infra/local/emulators';
 import { CircuitBreaker } from '../../../shared/routing/breaker';
 import { openaiError } from '../../fakes/openai-server';
 import { type RunningChatServer, startChatServer } from '../../helpers/chat-server';
+import { type SilentServer, startSilentServer } from '../../helpers/silent-server';
 import { TestClock } from '../routing/breaker-harness';
 import {
   ANTHROPIC_ANSWER,
@@ -128,27 +127,16 @@ test('the open state survives a restart: a new process on the same table skips t
 });
 
 describe('an unavailable control table: the breaker fails open and turns are answered quickly', () => {
-  let silent: Server;
-  let silentEndpoint: string;
-  const sockets = new Set<Socket>();
+  let silent: SilentServer;
 
   beforeAll(async () => {
-    // Accepts connections and never answers: a DynamoDB that hangs.
-    silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    silentEndpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    silent = await startSilentServer(); // a DynamoDB that hangs
   });
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => silent.close(() => resolve()));
-  });
+  afterAll(() => silent.close());
 
   test.each([
     ['unreachable (connection refused)', () => 'http://127.0.0.1:1'],
-    ['hanging (never answers)', () => silentEndpoint],
+    ['hanging (never answers)', () => silent.url],
   ])('%s', async (_label, endpoint) => {
     const svc = await service('control', endpoint());
     const client = openaiClient(svc.url);

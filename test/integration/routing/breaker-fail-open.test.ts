@@ -1,32 +1,22 @@
 // The breaker is advisory: when the control table is down or hangs, calls go through quickly,
 // nothing throws, and the outage is logged once per interval rather than once per turn.
 
-import type { AddressInfo } from 'node:net';
-import { createServer, type Server, type Socket } from 'node:net';
 import { type Emulators, startEmulators } from '../../../infra/local/emulators';
+import { type SilentServer, startSilentServer } from '../../helpers/silent-server';
 import { CONTROL_TABLE, container, freshTarget, TestClock } from './breaker-harness';
 
 const T0 = 1_750_000_000_000;
 
 let emu: Emulators;
-let silent: Server;
-let silentEndpoint: string;
-const sockets = new Set<Socket>();
+let silent: SilentServer;
 
 beforeAll(async () => {
   emu = await startEmulators({ tables: [CONTROL_TABLE], buckets: [] });
-  // Accepts connections and never answers: a DynamoDB that hangs.
-  silent = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  silentEndpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  silent = await startSilentServer(); // a DynamoDB that hangs
 });
 
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolve) => silent.close(() => resolve()));
+  await silent.close();
   await emu.close();
 });
 
@@ -57,7 +47,7 @@ test('an unreachable table: admit is allowed at once and record calls do not thr
 
 test('a hanging table: admit gives up at the per-call deadline and fails open', async () => {
   const clock = new TestClock(T0);
-  const c = container(emu, clock, {}, silentEndpoint);
+  const c = container(emu, clock, {}, silent.url);
   const target = freshTarget('hanging');
   const { value, ms } = await timed(() => c.breaker.admit(target));
   expect(value).toEqual({ allowed: true, state: 'closed', probe: false });
@@ -67,7 +57,7 @@ test('a hanging table: admit gives up at the per-call deadline and fails open', 
 
 test('after an error the table is skipped for a while, so an outage costs one slow call, not one per turn', async () => {
   const clock = new TestClock(T0);
-  const c = container(emu, clock, { storeBackoffMs: 5_000, errorLogIntervalMs: 60_000 }, silentEndpoint);
+  const c = container(emu, clock, { storeBackoffMs: 5_000, errorLogIntervalMs: 60_000 }, silent.url);
   const target = freshTarget('backoff');
   await c.breaker.admit(target);
   c.sends.reset();
