@@ -1,8 +1,6 @@
 // A TCP server that accepts connections and never answers: a dependency (DynamoDB, an upstream)
 // that hangs. Closing it drops the connections it holds.
-
-import type { AddressInfo } from 'node:net';
-import { createServer, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 
 export interface SilentServer {
   url: string;
