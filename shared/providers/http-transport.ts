@@ -50,11 +50,6 @@ function decoded(res: IncomingMessage): Readable {
   return res.pipe(decoder);
 }
 
-/** What fetch rejects with when its signal aborts: the signal's reason. */
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-}
-
 export function createHttpTransport(opts: TransportOptions = {}): FetchLike {
   const keepAliveMs = opts.keepAliveMs ?? 30_000;
   const agents = {
@@ -72,7 +67,8 @@ export function createHttpTransport(opts: TransportOptions = {}): FetchLike {
     const agent = agents[url.protocol as keyof typeof agents];
     if (!simpleBody || !agent) return fallback(input, init);
     const signal = init.signal ?? undefined;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    // Like fetch, an abort rejects with the signal's reason (an AbortError unless one was given).
+    if (signal?.aborted) return Promise.reject(signal.reason);
 
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, key) => {
@@ -90,7 +86,7 @@ export function createHttpTransport(opts: TransportOptions = {}): FetchLike {
       let req: ClientRequest;
       let res: IncomingMessage | undefined;
       const onAbort = () => {
-        const reason = abortReason(signal!);
+        const reason: unknown = signal!.reason;
         // Before the response: the fetch promise rejects. After: the body stream errors.
         if (!settled) {
           settled = true;
