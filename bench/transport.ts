@@ -7,6 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { createHttpTransport } from '../shared/providers/http-transport';
 import { spawnTs } from './lib/processes';
+import { runConcurrent } from './lib/sse-client';
 import { ms, percentile, ratio, table } from './lib/stats';
 
 const TOKENS = 20;
@@ -73,16 +74,7 @@ export async function benchTransport(opts: { quick: boolean }): Promise<{ markdo
   /** `n` turns, 50 in flight, all starting together; CPU of this process per turn. */
   async function batch(t: Transport, path: Path, n: number) {
     const cpu0 = process.cpuUsage();
-    const firsts: number[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        while (next < n) {
-          next++;
-          firsts.push(await turn(t, path));
-        }
-      }),
-    );
+    const firsts = await runConcurrent(n, 50, () => turn(t, path));
     const cpu = process.cpuUsage(cpu0);
     return { cpuMs: (cpu.user + cpu.system) / 1000 / n, firsts };
   }
