@@ -3,23 +3,15 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { isProviderConfigured, type ProviderConfig } from '../../config';
 import { UpstreamError } from '../../errors';
-import { type Logger, silentLogger } from '../../observability/log';
-import type { FetchLike } from '../http-transport';
-import { sdkClientOptions } from '../sdk-logger';
+import { type SdkProviderOptions, sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toAnthropicRequest } from './request';
 import { anthropicStreamToEvents } from './stream';
 import { toAnthropicUpstreamError } from './upstream-errors';
 
-export interface AnthropicProviderOptions {
+export interface AnthropicProviderOptions extends SdkProviderOptions {
   /** max_tokens when neither the client nor the route sets one (Anthropic requires it). */
   defaultMaxTokens: number;
-  /** Upper bound on one upstream request. */
-  timeoutMs: number;
-  /** Where the SDK's own log lines go (structured, warn and above). */
-  log?: Logger;
-  /** The SDK's HTTP transport; the runtime's fetch when absent. */
-  fetch?: FetchLike;
 }
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -38,7 +30,7 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
         new AnthropicSdk({
           apiKey: key,
           baseURL: cfg.baseURL ?? ANTHROPIC_BASE_URL,
-          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger, opts.fetch),
+          ...sdkClientOptions(cfg.name, opts),
         }),
     ));
   return {

@@ -2,20 +2,13 @@
 import type OpenAI from 'openai';
 import type { ProviderConfig } from '../../config';
 import { isProviderConfigured } from '../../config';
-import { type Logger, silentLogger } from '../../observability/log';
-import type { FetchLike } from '../http-transport';
-import { sdkClientOptions } from '../sdk-logger';
+import { type SdkProviderOptions, sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { toUpstreamError } from '../upstream-error';
 import { toOpenAIRequest } from './request';
 import { openaiChunksToEvents } from './stream';
 
-export interface OpenAIProviderOptions {
-  timeoutMs: number;
-  /** Where the SDK's own log lines go (structured, warn and above). */
-  log?: Logger;
-  /** The SDK's HTTP transport; the runtime's fetch when absent. */
-  fetch?: FetchLike;
+export interface OpenAIProviderOptions extends SdkProviderOptions {
   maxTokens?: number;
 }
 
@@ -31,7 +24,7 @@ export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOp
         new OpenAISdk({
           apiKey: cfg.apiKey ?? 'not-needed',
           baseURL: cfg.baseURL ?? null,
-          ...sdkClientOptions(cfg.name, opts.timeoutMs, opts.log ?? silentLogger, opts.fetch),
+          ...sdkClientOptions(cfg.name, opts),
         }),
     ));
   return {
