@@ -40,8 +40,9 @@ export async function bundleFunction(
 }
 
 // `tsx scripts/build.ts` builds every function into .build/; `--fn NAME --outdir DIR` builds one
-// (the CDK bundling hook uses that to write the deployed artifact).
-if (process.argv[1]?.endsWith('build.ts')) {
+// (the CDK bundling hook uses that to write the deployed artifact). No top-level await: the tests
+// import bundleFunction from here into CommonJS.
+async function main(): Promise<void> {
   const arg = (name: string) => {
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
@@ -54,4 +55,11 @@ if (process.argv[1]?.endsWith('build.ts')) {
     const out = await bundleFunction(fn, arg('--outdir') ?? `.build/${fn}`, arg('--entry'));
     process.stdout.write(`built ${out}\n`);
   }
+}
+
+if (process.argv[1]?.endsWith('build.ts')) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  });
 }

@@ -7,7 +7,12 @@ import { type Env, loadConfig } from '../../shared/config';
 import { ApiError } from '../../shared/errors';
 import { type HttpHandler, type HttpResponse, jsonResponse } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
-import { type AwsLambdaGlobal, fromFunctionUrlEvent, writeToResponseStream } from '../host/lambda-http';
+import {
+  type AwsLambdaGlobal,
+  fromFunctionUrlEvent,
+  tolerateRuntimeStreamErrors,
+  writeToResponseStream,
+} from '../host/lambda-http';
 import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler';
 import { composeChatFunction } from './compose';
 
@@ -55,7 +60,12 @@ const service = refreshingOnSecrets({
 
 export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async (event, responseStream) => {
   const ctrl = new AbortController();
+  // The runtime's connection to the Runtime API closing is the only end signal a stream gets on
+  // Lambda (a client hanging up is not passed on); the upstream stops with it.
   responseStream.on('close', () => ctrl.abort(new Error('client disconnected')));
+  tolerateRuntimeStreamErrors(responseStream, (err) =>
+    log.warn('the runtime response stream broke; the turn ends here', { error: err }),
+  );
   let response: HttpResponse;
   try {
     response = await service.handle(fromFunctionUrlEvent(event), ctrl.signal);
