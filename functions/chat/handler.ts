@@ -3,6 +3,7 @@
 // is re-read every few minutes in the background, so `make secrets` and key rotation reach warm
 // containers without a redeploy.
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { backgroundSettled } from '../../shared/background';
 import { type Env, loadConfig } from '../../shared/config';
 import { ApiError } from '../../shared/errors';
 import { type HttpHandler, type HttpResponse, jsonResponse } from '../../shared/http/types';
@@ -85,4 +86,7 @@ export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async
     response = jsonResponse(503, unavailable.toBody(), { 'retry-after': '1' });
   }
   await writeToResponseStream(awslambda, responseStream, response, ctrl.signal);
+  // The client has its whole answer; the invocation ends (and Lambda freezes the environment)
+  // only once the turn's breaker and usage writes are done.
+  await backgroundSettled();
 });

@@ -93,6 +93,7 @@ export class ExecutionEnvironment {
   private queued: Pending | undefined;
   private active: Active | undefined;
   private initTimer: NodeJS.Timeout | undefined;
+  private frozen = false;
 
   constructor(private readonly opts: EnvironmentOptions) {}
 
@@ -161,6 +162,10 @@ export class ExecutionEnvironment {
     const id = randomUUID();
     this.queued = { id, payload: JSON.stringify(event), sink };
     if (this.state === 'idle') this.state = 'busy';
+    if (this.frozen) {
+      this.child?.kill('SIGCONT');
+      this.frozen = false;
+    }
     if (this.waitingNext) this.handOut(this.waitingNext);
     return id;
   }
@@ -228,7 +233,13 @@ export class ExecutionEnvironment {
       this.finish(this.active, { errorType: 'Runtime.Unfinished', errorMessage: 'the runtime moved on' });
     if (this.state === 'init') this.state = this.queued ? 'busy' : 'idle';
     if (this.queued) this.handOut(res);
-    else this.waitingNext = res;
+    else {
+      this.waitingNext = res;
+      // Lambda freezes the environment while the runtime waits for an event: its timers and
+      // background work stand still until the next invocation thaws it.
+      this.child?.kill('SIGSTOP');
+      this.frozen = true;
+    }
   }
 
   private handOut(res: ServerResponse): void {

@@ -2,29 +2,85 @@
 // interface client behind BUFFERED function URLs with the stack's CORS, DynamoDB and S3 in the
 // emulators; an image goes up through the real presigned POST, then a chat turn sees it.
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_NAMES } from '../../../infra/local/dev-app';
+import { budgetKeys } from '../../../shared/limits/budget';
 import { type FakeOpenAIServer, startOpenAIServer } from '../../fakes/openai-server';
 import { createBrowserSession, uploadThroughS3 } from '../../helpers/dev-server';
+import { documentClient } from '../../helpers/dynamo';
 import { jpegWithGps, solidJpeg } from '../uploads/test-images';
 import { type Bundles, buildBundles, type RunningLambdaApp, startRuntimeApp } from './harness';
 
 let bundles: Bundles;
 let run: RunningLambdaApp;
 let upstream: FakeOpenAIServer;
+let slowWrites: SlowWrites;
+
+/** How long the DynamoDB stand-in holds each UpdateItem answer from the chat function (the usage write gives up at 300 ms). */
+const WRITE_DELAY_MS = 150;
+
+interface SlowWrites {
+  url: string;
+  /** When each UpdateItem answer left for the function. */
+  answeredAt: number[];
+  target: string;
+  close(): Promise<void>;
+}
+
+/** A proxy to DynamoDB that answers UpdateItem late: a slow write the function started and did not await. */
+async function startSlowWrites(): Promise<SlowWrites> {
+  const state: SlowWrites = { url: '', answeredAt: [], target: '', close: async () => {} };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const upstreamRes = await fetch(`${state.target}${req.url ?? '/'}`, {
+        method: req.method ?? 'POST',
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host',
+          ),
+        ),
+        body: Buffer.concat(chunks),
+      });
+      const body = Buffer.from(await upstreamRes.arrayBuffer());
+      const update = req.headers['x-amz-target'] === 'DynamoDB_20120810.UpdateItem';
+      if (update) await new Promise((r) => setTimeout(r, WRITE_DELAY_MS));
+      res.writeHead(upstreamRes.status, {
+        'content-type': upstreamRes.headers.get('content-type') ?? 'application/json',
+      });
+      res.end(body);
+      if (update) state.answeredAt.push(performance.now());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return state;
+}
 
 beforeAll(async () => {
-  [bundles, upstream] = await Promise.all([
+  [bundles, upstream, slowWrites] = await Promise.all([
     buildBundles(['sessions', 'uploads', 'chat']),
     startOpenAIServer(),
+    startSlowWrites(),
   ]);
   run = await startRuntimeApp(bundles.codeRoot, {
     llmSecret: { CHAT_API_KEY: 'k', OPENAI_API_KEY: 'sk' },
-    overrides: { chat: { OPENAI_BASE_URL: `${upstream.url}/v1` } },
+    overrides: { chat: { OPENAI_BASE_URL: `${upstream.url}/v1`, AWS_ENDPOINT_URL_DYNAMODB: slowWrites.url } },
   });
+  slowWrites.target = run.app.emulators.dynamoEndpoint;
 }, 60_000);
 
 afterAll(async () => {
   await run?.app.close();
-  await upstream?.close();
+  await Promise.all([upstream?.close(), slowWrites?.close()]);
   bundles?.remove();
 });
 
@@ -103,4 +159,46 @@ test('an inline image over the limit is refused by the uploads function with its
   expect(((await res.json()) as { error: unknown }).error).toMatchObject({
     message: expect.stringMatching(/limit|large|bytes/i),
   });
+});
+
+// Regression: the turn's usage write (and the breaker's records) ran on after the handler
+// returned; Lambda then froze the environment with the write half done, to land late or never.
+test('the usage totals of a turn are written before its invocation ends, though the client had its answer first', async () => {
+  const session = await createBrowserSession(run.app.url, origin());
+  const before = run.app.events.length;
+  const started = performance.now();
+  const res = await fetch(`${run.app.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+    body: JSON.stringify({
+      model: 'gpt-4o',
+      stream: true,
+      elevenlabs_extra_body: { session_id: session.sessionId },
+      messages: [{ role: 'user', content: 'hi' }],
+    }),
+  });
+  await res.text();
+  const answered = performance.now();
+  // The client is not kept waiting for the bookkeeping.
+  expect(answered - started).toBeLessThan(WRITE_DELAY_MS + 5000);
+  let nextAt: number | undefined;
+  for (let i = 0; i < 200 && nextAt === undefined; i++) {
+    const events = run.app.events.slice(before).filter((e) => e.fn === 'chat');
+    const end = events.find((e) => e.type === 'response-end');
+    nextAt = end && events.find((e) => e.type === 'next' && e.at >= end.at)?.at;
+    if (nextAt === undefined) await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(nextAt).toBeDefined();
+  const written = slowWrites.answeredAt.at(-1);
+  expect(written).toBeDefined();
+  expect(written!).toBeGreaterThan(started);
+  // The runtime asked for the next event (and Lambda would freeze it) only after the write was answered.
+  expect(nextAt!).toBeGreaterThanOrEqual(written!);
+  const usage = await documentClient(run.app.emulators).send(
+    new GetCommand({
+      TableName: LOCAL_NAMES.controlTable,
+      Key: { pk: budgetKeys.partition(session.sessionId), sk: budgetKeys.usage },
+    }),
+  );
+  expect(usage.Item).toMatchObject({ tokensIn: 12 });
 });
