@@ -86,6 +86,19 @@ afterAll(async () => {
 
 const origin = () => run.app.url;
 
+/** A streamed voice turn that names its session the way the browser passes it to ElevenLabs. */
+const sessionTurn = (sessionId: string) =>
+  fetch(`${run.app.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+    body: JSON.stringify({
+      model: 'gpt-4o',
+      stream: true,
+      elevenlabs_extra_body: { session_id: sessionId },
+      messages: [{ role: 'user', content: 'What do you see?' }],
+    }),
+  });
+
 test('sessions: create, then read it back, each a buffered invocation of the sessions function', async () => {
   const session = await createBrowserSession(run.app.url, origin());
   expect(session.sessionId).toMatch(/^s_/);
@@ -125,16 +138,7 @@ test('uploads: presign, a real multipart POST to S3, complete; the image is norm
   expect(up.body).toMatchObject({ status: 'ready', mime: 'image/jpeg', width: 320, height: 240 });
   expect(run.inits('uploads')).toBe(1);
 
-  const res = await fetch(`${run.app.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
-    body: JSON.stringify({
-      model: 'gpt-4o',
-      stream: true,
-      elevenlabs_extra_body: { session_id: session.sessionId },
-      messages: [{ role: 'user', content: 'What do you see?' }],
-    }),
-  });
+  const res = await sessionTurn(session.sessionId);
   expect(res.status).toBe(200);
   await res.text();
   const sent = upstream.requests.at(-1)!.body as { messages: { content: unknown }[] };
@@ -167,17 +171,7 @@ test('the usage totals of a turn are written before its invocation ends, though 
   const session = await createBrowserSession(run.app.url, origin());
   const before = run.app.events.length;
   const started = performance.now();
-  const res = await fetch(`${run.app.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
-    body: JSON.stringify({
-      model: 'gpt-4o',
-      stream: true,
-      elevenlabs_extra_body: { session_id: session.sessionId },
-      messages: [{ role: 'user', content: 'hi' }],
-    }),
-  });
-  await res.text();
+  await (await sessionTurn(session.sessionId)).text();
   const answered = performance.now();
   // The client is not kept waiting for the bookkeeping.
   expect(answered - started).toBeLessThan(WRITE_DELAY_MS + 5000);
