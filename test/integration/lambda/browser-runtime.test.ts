@@ -18,20 +18,24 @@ let run: RunningLambdaApp;
 let upstream: FakeOpenAIServer;
 let slowWrites: SlowWrites;
 
-/** How long the DynamoDB stand-in holds each UpdateItem answer from the chat function (the usage write gives up at 300 ms). */
-const WRITE_DELAY_MS = 150;
+/**
+ * How long the DynamoDB stand-in holds the chat function's UpdateItem answers: a usage write
+ * (which gives up at 300 ms) a little, any other write (an image's anchor) well beyond the turn.
+ */
+const USAGE_WRITE_DELAY_MS = 150;
+const OTHER_WRITE_DELAY_MS = 1000;
 
 interface SlowWrites {
   url: string;
-  /** When each UpdateItem answer left for the function. */
-  answeredAt: number[];
+  /** Each UpdateItem answered to the function: its item's key and when the answer left. */
+  answered: { key: string; at: number }[];
   target: string;
   close(): Promise<void>;
 }
 
 /** A proxy to DynamoDB that answers UpdateItem late: a slow write the function started and did not await. */
 async function startSlowWrites(): Promise<SlowWrites> {
-  const state: SlowWrites = { url: '', answeredAt: [], target: '', close: async () => {} };
+  const state: SlowWrites = { url: '', answered: [], target: '', close: async () => {} };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,12 +51,20 @@ async function startSlowWrites(): Promise<SlowWrites> {
       });
       const body = Buffer.from(await upstreamRes.arrayBuffer());
       const update = req.headers['x-amz-target'] === 'DynamoDB_20120810.UpdateItem';
-      if (update) await new Promise((r) => setTimeout(r, WRITE_DELAY_MS));
+      if (update) {
+        const usage = Buffer.concat(chunks).toString('utf8').includes('"BUDGET#');
+        await new Promise((r) => setTimeout(r, usage ? USAGE_WRITE_DELAY_MS : OTHER_WRITE_DELAY_MS));
+      }
       res.writeHead(upstreamRes.status, {
         'content-type': upstreamRes.headers.get('content-type') ?? 'application/json',
       });
       res.end(body);
-      if (update) state.answeredAt.push(performance.now());
+      if (update) {
+        const { Key } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          Key: Record<string, { S?: string }>;
+        };
+        state.answered.push({ key: `${Key.pk?.S}|${Key.sk?.S}`, at: performance.now() });
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -85,6 +97,18 @@ afterAll(async () => {
 });
 
 const origin = () => run.app.url;
+
+/** When the last chat invocation's response ended, and when the runtime then asked for the next event. */
+async function chatInvocationAfter(eventIndex: number): Promise<{ endAt: number; nextAt: number }> {
+  for (let i = 0; i < 200; i++) {
+    const events = run.app.events.slice(eventIndex).filter((e) => e.fn === 'chat');
+    const end = events.find((e) => e.type === 'response-end');
+    const next = end && events.find((e) => e.type === 'next' && e.at >= end.at);
+    if (end && next) return { endAt: end.at, nextAt: next.at };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the chat invocation did not end');
+}
 
 /** A streamed voice turn that names its session the way the browser passes it to ElevenLabs. */
 const sessionTurn = (sessionId: string) =>
@@ -138,11 +162,19 @@ test('uploads: presign, a real multipart POST to S3, complete; the image is norm
   expect(up.body).toMatchObject({ status: 'ready', mime: 'image/jpeg', width: 320, height: 240 });
   expect(run.inits('uploads')).toBe(1);
 
+  const before = run.app.events.length;
+  const started = performance.now();
   const res = await sessionTurn(session.sessionId);
   expect(res.status).toBe(200);
   await res.text();
   const sent = upstream.requests.at(-1)!.body as { messages: { content: unknown }[] };
   expect(JSON.stringify(sent.messages)).toContain('data:image/jpeg;base64,');
+  // Where the image entered the conversation is recorded before the invocation ends (the next
+  // turn places it at the same spot, so the provider's prompt cache keeps hitting).
+  const { nextAt } = await chatInvocationAfter(before);
+  const anchor = slowWrites.answered.find((w) => w.key.includes(up.imageId) && w.at > started);
+  expect(anchor).toBeDefined();
+  expect(nextAt).toBeGreaterThanOrEqual(anchor!.at);
 });
 
 test('an inline image over the limit is refused by the uploads function with its precise error', async () => {
@@ -172,22 +204,14 @@ test('the usage totals of a turn are written before its invocation ends, though 
   const before = run.app.events.length;
   const started = performance.now();
   await (await sessionTurn(session.sessionId)).text();
-  const answered = performance.now();
-  // The client is not kept waiting for the bookkeeping.
-  expect(answered - started).toBeLessThan(WRITE_DELAY_MS + 5000);
-  let nextAt: number | undefined;
-  for (let i = 0; i < 200 && nextAt === undefined; i++) {
-    const events = run.app.events.slice(before).filter((e) => e.fn === 'chat');
-    const end = events.find((e) => e.type === 'response-end');
-    nextAt = end && events.find((e) => e.type === 'next' && e.at >= end.at)?.at;
-    if (nextAt === undefined) await new Promise((r) => setTimeout(r, 25));
-  }
-  expect(nextAt).toBeDefined();
-  const written = slowWrites.answeredAt.at(-1);
-  expect(written).toBeDefined();
-  expect(written!).toBeGreaterThan(started);
-  // The runtime asked for the next event (and Lambda would freeze it) only after the write was answered.
-  expect(nextAt!).toBeGreaterThanOrEqual(written!);
+  const { endAt, nextAt } = await chatInvocationAfter(before);
+  const usageKey = `${budgetKeys.partition(session.sessionId)}|${budgetKeys.usage}`;
+  const write = slowWrites.answered.find((w) => w.key === usageKey && w.at > started);
+  expect(write).toBeDefined();
+  // The client's stream ended first; the runtime asked for the next event (and Lambda would
+  // freeze the environment) only once the write was answered.
+  expect(endAt).toBeLessThan(write!.at);
+  expect(nextAt).toBeGreaterThanOrEqual(write!.at);
   const usage = await documentClient(run.app.emulators).send(
     new GetCommand({
       TableName: LOCAL_NAMES.controlTable,
