@@ -2,10 +2,32 @@
 // into .build/<function>/index.mjs. Used by `make build` and by the benchmark for bundle size
 // and cold import time. sharp stays external: it is a native module, installed per platform.
 import { mkdirSync } from 'node:fs';
-import { build } from 'esbuild';
+import { dirname, join, sep } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../infra/constructs/bundling';
 
 export const FUNCTIONS = ['chat', 'sessions', 'uploads'] as const;
+
+/**
+ * zod re-exports every one of its 60-odd message locales as a namespace (`z.locales`), which no
+ * bundler can tree-shake, and the chat function imports zod at cold start. Only English is ever
+ * used (zod's default, which its schemas import directly), so `z.locales` keeps `en` and the
+ * rest stays out of the bundles.
+ */
+export const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}node_modules${sep}zod${sep}`)
+        ? { path: join(dirname(args.importer), '..', 'locales'), namespace: 'zod-english-only' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.path,
+    }));
+  },
+};
 
 export async function bundleFunction(
   name: string,
@@ -34,6 +56,7 @@ export async function bundleFunction(
     external: ['sharp'],
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: ESM_REQUIRE_BANNER },
+    plugins: [zodEnglishOnly],
     logLevel: 'warning',
   });
   return outfile;
