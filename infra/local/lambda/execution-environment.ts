@@ -60,6 +60,23 @@ export interface EnvironmentOptions {
 
 export const RUNTIME_API_PREFIX = '/2018-06-01/runtime';
 
+/**
+ * Every runtime process still running. A frozen (stopped) process would outlive a host that
+ * exits without closing its environments, so the host's exit takes them along.
+ */
+const running = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** The runtime interface client's entry (its bin): the same file the managed runtime starts. */
 export function ricEntry(projectRoot: string): string {
   const resolve = createRequire(join(projectRoot, 'package.json')).resolve;
@@ -136,6 +153,7 @@ export class ExecutionEnvironment {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    track(child);
     this.event('spawn');
     for (const stream of [child.stdout, child.stderr]) {
       let partial = '';
