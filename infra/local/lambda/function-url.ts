@@ -15,8 +15,15 @@ import { fromBufferedResult, functionUrlEvent } from './function-url-event';
 import type { InvokeMode, UrlCors } from './stack-functions';
 import { HTTP_INTEGRATION_CONTENT_TYPE, PreludeDecoder } from './streaming-prelude';
 
+export interface LambdaLimits {
+  requestBytes: number;
+  bufferedResponseBytes: number;
+  streamedResponseBytes: number;
+  initTimeoutMs: number;
+}
+
 /** Lambda's documented payload limits. */
-export const LAMBDA_LIMITS = {
+export const LAMBDA_LIMITS: Readonly<LambdaLimits> = {
   /** Invoke request payload (the event JSON): 6 MB. */
   requestBytes: 6 * 1024 * 1024,
   /** Buffered response payload: 6 MB. */
@@ -24,7 +31,7 @@ export const LAMBDA_LIMITS = {
   /** Streamed response: 200 MB (the first 6 MB at full speed, then bandwidth-limited on AWS). */
   streamedResponseBytes: 200 * 1024 * 1024,
   initTimeoutMs: 10_000,
-} as const;
+};
 
 export interface FunctionUrlOptions {
   name: string;
@@ -39,7 +46,7 @@ export interface FunctionUrlOptions {
   region: string;
   /** Environments this URL may run at once (the function's concurrency); 429 beyond. */
   maxConcurrency: number;
-  limits?: Partial<typeof LAMBDA_LIMITS>;
+  limits?: Partial<LambdaLimits>;
   onLog(line: string): void;
   onEvent(e: HostEvent): void;
   /** Sees each invocation's environment (tests inject faults through it). */
@@ -49,7 +56,7 @@ export interface FunctionUrlOptions {
 export class FunctionUrl {
   readonly environments: ExecutionEnvironment[] = [];
   private nextEnvId = 1;
-  private readonly limits: typeof LAMBDA_LIMITS;
+  private readonly limits: LambdaLimits;
   readonly urlId: string;
 
   constructor(private readonly opts: FunctionUrlOptions) {

@@ -12,7 +12,7 @@ import type { FunctionName } from '../../environment';
 import { LOCAL_NAMES, mountDemoPage } from '../dev-app';
 import { type Emulators, startEmulators } from '../emulators';
 import type { ExecutionEnvironment, HostEvent } from './execution-environment';
-import { FunctionUrl, type LAMBDA_LIMITS } from './function-url';
+import { FunctionUrl, type LambdaLimits } from './function-url';
 import { type SecretsStandIn, startSecretsStandIn } from './secrets-stand-in';
 import { type FunctionDefinition, loadStackFunctions, type ResourceRef } from './stack-functions';
 
@@ -42,7 +42,7 @@ export interface LambdaAppOptions {
   /** Local changes to what the template says (a short timeout to test one, say). */
   adjust?: Partial<Record<FunctionName, Partial<Pick<FunctionDefinition, 'timeoutSeconds' | 'memoryMb'>>>>;
   maxConcurrency?: number;
-  limits?: Partial<typeof LAMBDA_LIMITS>;
+  limits?: Partial<LambdaLimits>;
   serveDemo?: boolean;
   log?: Logger;
   /** Every line a function process prints (its logs), with the function's name. */
