@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import { FunctionUrl } from '../../../infra/local/lambda/function-url';
+import { FunctionUrl, type LambdaLimits } from '../../../infra/local/lambda/function-url';
 import type { InvokeMode } from '../../../infra/local/lambda/stack-functions';
 
 const HANDLERS: Record<string, string> = {
@@ -29,6 +29,15 @@ const HANDLERS: Record<string, string> = {
     stream = awslambda.HttpResponseStream.from(stream, { statusCode: 404, headers: { "x-set": "yes" } });
     stream.end();
   });`,
+  // Streamed: 8 KiB in 1 KiB writes.
+  long: `export const handler = awslambda.streamifyResponse(async (event, stream) => {
+    stream = awslambda.HttpResponseStream.from(stream, { statusCode: 200, headers: { "content-type": "text/plain" } });
+    for (let i = 0; i < 8; i++) {
+      stream.write("x".repeat(1024));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    stream.end();
+  });`,
   // Init fails: the module throws while loading.
   broken: 'throw new Error("cannot start"); export const handler = async () => ({});',
 };
@@ -39,7 +48,7 @@ let base: string;
 const urls = new Map<string, FunctionUrl>();
 const logs: string[] = [];
 
-function functionUrl(name: string, invokeMode: InvokeMode): FunctionUrl {
+function functionUrl(name: string, invokeMode: InvokeMode, limits: Partial<LambdaLimits> = {}): FunctionUrl {
   const codeDir = join(dir, name);
   return new FunctionUrl({
     name,
@@ -52,6 +61,7 @@ function functionUrl(name: string, invokeMode: InvokeMode): FunctionUrl {
     environment: {},
     region: 'us-east-1',
     maxConcurrency: 2,
+    limits,
     onLog: (line) => logs.push(line),
     onEvent: () => {},
   });
@@ -68,6 +78,8 @@ beforeAll(async () => {
   urls.set('failing', functionUrl('failing', 'RESPONSE_STREAM'));
   urls.set('silent', functionUrl('silent', 'RESPONSE_STREAM'));
   urls.set('broken', functionUrl('broken', 'BUFFERED'));
+  // The streamed-response limit (200 MB on Lambda), lowered so a small stream crosses it.
+  urls.set('long', functionUrl('long', 'RESPONSE_STREAM', { streamedResponseBytes: 4096 }));
   server = createServer((req, res) => {
     const name = (req.url ?? '/').split('/')[1] ?? '';
     void urls.get(name)!.handle(req, res);
@@ -193,4 +205,21 @@ test('a module that throws at init: the URL answers 502 and the environment is r
   expect(logs.join('\n')).toContain('INIT_REPORT Status: error');
   expect((await fetch(`${base}/broken`)).status).toBe(502);
   expect(urls.get('broken')!.environments.map((e) => e.state)).toEqual(['dead', 'dead']);
+});
+
+test('a stream over the streamed-response limit is cut where it crosses it', async () => {
+  const res = await fetch(`${base}/long`);
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let bytes = 0;
+  const read = async () => {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) return;
+      bytes += r.value.length;
+    }
+  };
+  await expect(read()).rejects.toThrow();
+  expect(bytes).toBeLessThanOrEqual(4096);
+  expect(logs.join('\n')).toContain('exceeded maximum allowed payload size (4096 bytes)');
 });
