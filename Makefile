@@ -20,7 +20,7 @@ STACK := elevenlabs-vision-$(STAGE)
 SYNTH := CDK_OUTDIR=$(CDK_OUT) tsx infra/app.ts
 CDK := CDK_DISABLE_VERSION_CHECK=1 $(CDK_CLI) --app $(CDK_OUT) --no-notices
 
-.PHONY: help deps dev test check typecheck lint unit bench synth deploy destroy diff secrets agent build clean
+.PHONY: help deps dev dev-lambda test check typecheck lint unit bench synth deploy destroy diff secrets agent build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ deps: node_modules/.installed ## Install Node 22 (if needed) and npm dependencie
 
 dev: deps ## Run the product locally: chat + sessions + uploads on :8787 with embedded DynamoDB and S3
 	tsx infra/local/dev-server.ts
+
+dev-lambda: build ## Like `make dev`, but every request through AWS's Lambda runtime client on the built bundles
+	tsx infra/local/dev-lambda-server.ts
 
 test: deps ## Run every check: types, lint, unit + integration tests, CDK synth with real bundling
 	tsc --noEmit -p tsconfig.json

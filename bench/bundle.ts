@@ -1,7 +1,7 @@
 // The chat bundle's size and its cold import time in fresh node processes, against an empty
 // module imported the same way in the same run.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundleFunction } from '../scripts/build';
@@ -73,6 +73,8 @@ function staticClosureBytes(entry: string): { bytes: number; files: number } {
 export async function benchBundle(opts: {
   quick: boolean;
 }): Promise<{ markdown: string; importMs: number; entryBytes: number }> {
+  // esbuild does not empty its output folder: chunks of earlier builds would be counted too.
+  rmSync('.build/bench-chat', { recursive: true, force: true });
   const entry = await bundleFunction('chat', '.build/bench-chat');
   writeFileSync('.build/bench-empty.mjs', 'export {};\n');
   const runs = opts.quick ? 7 : 15;

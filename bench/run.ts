@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { benchBundle } from './bundle';
 import { benchChat } from './chat';
+import { benchColdstart } from './coldstart';
 import { benchImages } from './images';
 import { benchResilience } from './resilience';
 import { benchTransport } from './transport';
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
   if (want('bundle')) {
     const { markdown } = await benchBundle({ quick });
     sections.push(['bundle', markdown]);
+  }
+  if (want('coldstart')) {
+    const { markdown } = await benchColdstart({ quick });
+    sections.push(['coldstart', markdown]);
   }
   for (const [name, md] of sections) {
     process.stdout.write(`\n## ${name}\n\n${md}\n`);

@@ -2,10 +2,32 @@
 // into .build/<function>/index.mjs. Used by `make build` and by the benchmark for bundle size
 // and cold import time. sharp stays external: it is a native module, installed per platform.
 import { mkdirSync } from 'node:fs';
-import { build } from 'esbuild';
+import { dirname, join, sep } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../infra/constructs/bundling';
 
 export const FUNCTIONS = ['chat', 'sessions', 'uploads'] as const;
+
+/**
+ * zod re-exports every one of its 60-odd message locales as a namespace (`z.locales`), which no
+ * bundler can tree-shake, and the chat function imports zod at cold start. Only English is ever
+ * used (zod's default, which its schemas import directly), so `z.locales` keeps `en` and the
+ * rest stays out of the bundles.
+ */
+export const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}node_modules${sep}zod${sep}`)
+        ? { path: join(dirname(args.importer), '..', 'locales'), namespace: 'zod-english-only' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.path,
+    }));
+  },
+};
 
 export async function bundleFunction(
   name: string,
@@ -34,14 +56,16 @@ export async function bundleFunction(
     external: ['sharp'],
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: ESM_REQUIRE_BANNER },
+    plugins: [zodEnglishOnly],
     logLevel: 'warning',
   });
   return outfile;
 }
 
 // `tsx scripts/build.ts` builds every function into .build/; `--fn NAME --outdir DIR` builds one
-// (the CDK bundling hook uses that to write the deployed artifact).
-if (process.argv[1]?.endsWith('build.ts')) {
+// (the CDK bundling hook uses that to write the deployed artifact). No top-level await: the tests
+// import bundleFunction from here into CommonJS.
+async function main(): Promise<void> {
   const arg = (name: string) => {
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
@@ -54,4 +78,11 @@ if (process.argv[1]?.endsWith('build.ts')) {
     const out = await bundleFunction(fn, arg('--outdir') ?? `.build/${fn}`, arg('--entry'));
     process.stdout.write(`built ${out}\n`);
   }
+}
+
+if (process.argv[1]?.endsWith('build.ts')) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  });
 }

@@ -3,11 +3,17 @@
 // is re-read every few minutes in the background, so `make secrets` and key rotation reach warm
 // containers without a redeploy.
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { backgroundSettled } from '../../shared/background';
 import { type Env, loadConfig } from '../../shared/config';
 import { ApiError } from '../../shared/errors';
 import { type HttpHandler, type HttpResponse, jsonResponse } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
-import { type AwsLambdaGlobal, fromFunctionUrlEvent, writeToResponseStream } from '../host/lambda-http';
+import {
+  type AwsLambdaGlobal,
+  fromFunctionUrlEvent,
+  tolerateRuntimeStreamErrors,
+  writeToResponseStream,
+} from '../host/lambda-http';
 import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler';
 import { composeChatFunction } from './compose';
 
@@ -55,7 +61,12 @@ const service = refreshingOnSecrets({
 
 export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async (event, responseStream) => {
   const ctrl = new AbortController();
+  // The runtime's connection to the Runtime API closing is the only end signal a stream gets on
+  // Lambda (a client hanging up is not passed on); the upstream stops with it.
   responseStream.on('close', () => ctrl.abort(new Error('client disconnected')));
+  tolerateRuntimeStreamErrors(responseStream, (err) =>
+    log.warn('the runtime response stream broke; the turn ends here', { error: err }),
+  );
   let response: HttpResponse;
   try {
     response = await service.handle(fromFunctionUrlEvent(event), ctrl.signal);
@@ -75,4 +86,7 @@ export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async
     response = jsonResponse(503, unavailable.toBody(), { 'retry-after': '1' });
   }
   await writeToResponseStream(awslambda, responseStream, response, ctrl.signal);
+  // The client has its whole answer; the invocation ends (and Lambda freezes the environment)
+  // only once the turn's breaker and usage writes are done.
+  await backgroundSettled();
 });

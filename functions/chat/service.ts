@@ -1,6 +1,7 @@
 // Composition root of the chat function: configuration, AWS clients, circuit breaker, budgets,
 // turn accounting and image context. Used by the Lambda entry and by the local dev server.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inBackground } from '../../shared/background';
 import { type ChatApp, createChatApp } from '../../shared/chat/app';
 import type { TurnEnricher } from '../../shared/chat/handler';
 import type { TurnRecord } from '../../shared/chat/turn-record';
@@ -77,11 +78,13 @@ export async function createChatService(opts: ChatServiceOptions): Promise<ChatA
     log.info('turn', { ...record, ...(cost ? { costUsd: cost.costUsd, priced: cost.priced } : {}) });
     writeMetrics(JSON.stringify(turnMetricsEmf(record, config.stage)));
     if (budget && record.sessionId && record.usage) {
-      void budget.addUsage(record.sessionId, {
-        tokensIn: record.usage.prompt_tokens,
-        tokensOut: record.usage.completion_tokens,
-        costUsd: cost?.costUsd ?? 0,
-      });
+      inBackground(
+        budget.addUsage(record.sessionId, {
+          tokensIn: record.usage.prompt_tokens,
+          tokensOut: record.usage.completion_tokens,
+          costUsd: cost?.costUsd ?? 0,
+        }),
+      );
     }
   }
 

@@ -29,7 +29,8 @@ export async function toFunctionUrlResult(response: HttpResponse): Promise<Lambd
 export interface LambdaResponseStream {
   write(chunk: string): boolean;
   end(): void;
-  on(event: 'close' | 'error', cb: () => void): unknown;
+  on(event: 'close', cb: () => void): unknown;
+  on(event: 'error', cb: (err: unknown) => void): unknown;
   once?(event: 'drain', cb: () => void): unknown;
 }
 
@@ -43,6 +44,35 @@ export interface AwsLambdaGlobal {
       meta: { statusCode: number; headers: Record<string, string> },
     ): LambdaResponseStream;
   };
+}
+
+/** Errors the runtime's own response stream raised (its connection to the Runtime API broke). */
+const runtimeStreamErrors = new WeakSet<object>();
+let unhandledHook = false;
+
+/**
+ * Keeps a broken runtime connection from ending the process. When the runtime client's
+ * connection to the Runtime API breaks mid-stream, it rejects a promise of its own that it only
+ * awaits after the handler returns; Node treats that as an unhandled rejection and exits, so the
+ * turn's record is lost and the next turn pays a cold start (Runtime.ExitError). The error is the
+ * same object the stream emits as 'error', so exactly those are let go; any other unhandled
+ * rejection still ends the process, as the runtime intends.
+ */
+export function tolerateRuntimeStreamErrors(
+  stream: LambdaResponseStream,
+  onError: (err: unknown) => void,
+): void {
+  if (!unhandledHook) {
+    unhandledHook = true;
+    process.on('unhandledRejection', (reason) => {
+      if (typeof reason === 'object' && reason !== null && runtimeStreamErrors.has(reason)) return;
+      throw reason;
+    });
+  }
+  stream.on('error', (err) => {
+    if (typeof err === 'object' && err !== null) runtimeStreamErrors.add(err);
+    onError(err);
+  });
 }
 
 /** Writes an HttpResponse to a Lambda response stream, chunk by chunk, as it is produced. */

@@ -117,7 +117,7 @@ export function defaultDataDir(): string {
 }
 
 /** The valid `scheme://host[:port]` entries of a comma-separated ALLOWED_ORIGINS. */
-function originsIn(list: string | undefined): string[] {
+export function originsIn(list: string | undefined): string[] {
   return (list ?? '')
     .split(',')
     .map((o) => o.trim())
@@ -132,7 +132,7 @@ const ELEVENLABS_CLIENT_ORIGIN = 'https://esm.sh';
  * only this origin, the inline style by hash, and the S3 emulator for uploads; esm.sh (plus the
  * `blob:` worklets the ElevenLabs client loads) and ElevenLabs hosts only when voice can work.
  */
-function mountDemoPage(router: Router, opts: { s3Origin: string; voice: boolean; log: Logger }): void {
+export function mountDemoPage(router: Router, opts: { s3Origin: string; voice: boolean; log: Logger }): void {
   const dir = join(process.cwd(), 'infra', 'local', 'demo');
   let html: string;
   let script: string;

@@ -2,6 +2,7 @@
 // stable places in the history, images sent inside messages normalized and kept in the session,
 // and per-target delivery (inline base64 or presigned URL). A voice turn never dies for it: if
 // the session store cannot be reached, the turn goes on without images and the failure is logged.
+import { inBackground } from '../background';
 import type { TurnEnricher } from '../chat/handler';
 import type { HttpRequest } from '../http/types';
 import type { ImageLimits } from '../images/normalize';
@@ -145,9 +146,14 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
       );
       messages = placement.messages;
       for (const { imageId, anchor } of placement.newAnchors) {
-        void storage.store.setImageAnchor(sessionId!, imageId, anchor).catch((err: unknown) => {
-          deps.log.warn('could not record where an image entered the conversation', { imageId, error: err });
-        });
+        inBackground(
+          storage.store.setImageAnchor(sessionId!, imageId, anchor).catch((err: unknown) => {
+            deps.log.warn('could not record where an image entered the conversation', {
+              imageId,
+              error: err,
+            });
+          }),
+        );
       }
 
       const prepared = new Map<ImageDelivery, Promise<ChatRequest>>();

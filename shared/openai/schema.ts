@@ -79,7 +79,8 @@ export const chatRequestSchema = z.object({
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  max_tokens: z.number().int().positive().nullish(),
+  // ElevenLabs sends `max_tokens: -1` on every turn for "no limit"; it is read as absent.
+  max_tokens: z.union([z.literal(-1).transform(() => undefined), z.number().int().positive()]).nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   presence_penalty: z.number().nullish(),

@@ -2,6 +2,7 @@
 // what is retryable with jittered backoff (honouring retry-after), fails over on errors and on a
 // first-byte timeout, optionally hedges. Everything here happens BEFORE the first upstream byte
 // reaches the client; once a stream is returned, the provider is fixed for the turn.
+import { inBackground } from '../background';
 import { UpstreamError } from '../errors';
 import type { ChatRequest } from '../openai/schema';
 import type { Providers } from '../providers/registry';
@@ -304,8 +305,8 @@ export async function openStream(
           if (settled) return;
           settled = true;
           if (error && countsAsFailure(error))
-            void breaker.recordFailure(run.target.id, run.admission, error.errorClass);
-          else if (!error) void breaker.recordSuccess(run.target.id, run.admission);
+            inBackground(breaker.recordFailure(run.target.id, run.admission, error.errorClass));
+          else if (!error) inBackground(breaker.recordSuccess(run.target.id, run.admission));
         },
       };
     }
@@ -323,7 +324,8 @@ export async function openStream(
       errorClass: error.errorClass,
       ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
     });
-    if (countsAsFailure(error)) void breaker.recordFailure(run.target.id, run.admission, error.errorClass);
+    if (countsAsFailure(error))
+      inBackground(breaker.recordFailure(run.target.id, run.admission, error.errorClass));
     deps.log?.('warn', 'upstream attempt failed', {
       target: run.target.id,
       errorClass: error.errorClass,

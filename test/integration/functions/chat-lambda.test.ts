@@ -1,235 +1,99 @@
-// The chat Lambda entry, invoked the way the Lambda runtime does for a RESPONSE_STREAM function
-// URL. `awslambda` is a global only the Lambda runtime provides, so the test supplies a minimal
-// stand-in with the same two members; everything behind it is the real code.
-import type { LambdaFunctionURLEvent } from 'aws-lambda';
+// The chat Lambda entry's answers to a bad deployment (no chat key, no provider key, bad routes,
+// an unreadable secret), each through the real runtime interface client with the template's
+// environment and the secret read at cold start, as on AWS. Turns that work are in
+// test/integration/lambda/chat-runtime.test.ts.
 import { type FakeOpenAIServer, startOpenAIServer } from '../../fakes/openai-server';
-import { sseEvents } from '../../helpers/chat-server';
+import { type Bundles, buildBundles, type RunningLambdaApp, startRuntimeApp } from '../lambda/harness';
 
-interface Captured {
-  meta?: { statusCode: number; headers: Record<string, string> };
-  chunks: { at: number; text: string }[];
-  ended: boolean;
-}
-
-function installAwsLambdaGlobal(): void {
-  (globalThis as Record<string, unknown>).awslambda = {
-    streamifyResponse: (fn: unknown) => fn,
-    HttpResponseStream: {
-      from(stream: { meta?: unknown }, meta: unknown) {
-        stream.meta = meta;
-        return stream;
-      },
-    },
-  };
-}
-
-function responseStream(): Captured & { write(c: string): boolean; end(): void; on(): void } {
-  const s: Captured & { write(c: string): boolean; end(): void; on(): void } = {
-    chunks: [],
-    ended: false,
-    write(c: string) {
-      s.chunks.push({ at: Date.now(), text: c });
-      return true;
-    },
-    end() {
-      s.ended = true;
-    },
-    on() {},
-  };
-  return s;
-}
-
-function event(
-  body: unknown,
-  headers: Record<string, string>,
-  path = '/v1/chat/completions',
-): LambdaFunctionURLEvent {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', ...headers },
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'x',
-      domainName: 'x.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'x',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'r',
-      routeKey: '$default',
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-    },
-    body: Buffer.from(JSON.stringify(body)).toString('base64'),
-    isBase64Encoded: true,
-  };
-}
-
-type Handler = (e: LambdaFunctionURLEvent, s: unknown, c: unknown) => Promise<void>;
+let bundles: Bundles;
 let upstream: FakeOpenAIServer;
-const saved = { ...process.env };
-let stdout: string[] = [];
 
 beforeAll(async () => {
-  upstream = await startOpenAIServer({ reply: ['Streamed', ' from', ' Lambda'] });
-  installAwsLambdaGlobal();
-  // Logs and EMF metrics go to stdout on Lambda; capture them to check what they say.
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-});
-beforeEach(() => {
-  stdout = [];
-});
+  [bundles, upstream] = await Promise.all([buildBundles(['chat']), startOpenAIServer()]);
+}, 60_000);
 afterAll(async () => {
-  process.env = saved;
-  await upstream.close();
+  await upstream?.close();
+  bundles?.remove();
 });
 
-async function loadHandler(env: Record<string, string>): Promise<Handler> {
-  process.env = { ...saved, ...env };
-  let mod: { handler: Handler } | undefined;
-  jest.isolateModules(() => {
-    mod = require('../../../functions/chat/handler');
-  });
-  return mod!.handler;
+interface Answer {
+  status: number;
+  headers: Headers;
+  error: { message: string; type: string; code: string | null };
 }
 
-test('streams SSE through the Lambda response stream with status and headers set first', async () => {
-  const handler = await loadHandler({
-    OPENAI_API_KEY: 'sk-upstream',
-    OPENAI_BASE_URL: `${upstream.url}/v1`,
-    CHAT_API_KEY: 'k1',
-    REQUIRE_CHAT_API_KEY: 'true',
-    STAGE: 'test',
+/** Starts the chat function with this secret and these template changes, and sends `turns` turns. */
+async function deployedChat(
+  llmSecret: Record<string, string>,
+  overrides: Record<string, string>,
+  turns = 1,
+): Promise<{ answers: Answer[]; run: RunningLambdaApp }> {
+  const run = await startRuntimeApp(bundles.codeRoot, {
+    llmSecret,
+    overrides: { chat: { OPENAI_BASE_URL: `${upstream.url}/v1`, ...overrides } },
   });
-  const out = responseStream();
-  await handler(
-    event(
-      { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] },
-      { authorization: 'Bearer k1' },
-    ),
-    out,
-    {},
-  );
-  expect(out.meta?.statusCode).toBe(200);
-  expect(out.meta?.headers['content-type']).toMatch(/text\/event-stream/);
-  const text = out.chunks.map((c) => c.text).join('');
-  const contents = sseEvents(text)
-    .filter((e): e is { choices: { delta: { content?: string } }[] } => typeof e === 'object')
-    .map((e) => e.choices[0]?.delta.content ?? '')
-    .join('');
-  expect(contents).toBe('Streamed from Lambda');
-  // One write per SSE event: tokens are not batched into one buffer at the end.
-  expect(out.chunks.length).toBeGreaterThanOrEqual(5);
-  expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
-  expect(out.ended).toBe(true);
-  // One structured turn log and one EMF metrics line; no key anywhere in the output.
-  const lines = stdout
-    .join('')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  const turn = lines.find((l) => l.msg === 'turn');
-  expect(turn).toMatchObject({
-    provider: 'openai',
-    model: 'gpt-4o',
-    status: 200,
-    usage: { prompt_tokens: 12 },
-  });
-  const emf = lines.find((l) => l._aws);
-  expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('ElevenLabsVision');
-  expect(emf).toMatchObject({ Stage: 'test', Provider: 'openai', Turns: 1, TurnErrors: 0 });
-  expect(typeof emf.TimeToFirstTokenMs).toBe('number');
-  expect(typeof turn.contextMs).toBe('number');
-  expect(emf.ContextMs).toBe(turn.contextMs);
-  expect(stdout.join('')).not.toMatch(/Bearer|"k1"|sk-upstream/);
-});
+  try {
+    const answers: Answer[] = [];
+    for (let i = 0; i < turns; i++) {
+      const res = await fetch(`${run.app.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer k1' },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      answers.push({
+        status: res.status,
+        headers: res.headers,
+        error: ((await res.json()) as { error: Answer['error'] }).error,
+      });
+    }
+    return { answers, run };
+  } finally {
+    await run.app.close();
+  }
+}
 
-test('a wrong bearer gets a 401 OpenAI error through the stream', async () => {
-  const handler = await loadHandler({
-    OPENAI_API_KEY: 'sk',
-    OPENAI_BASE_URL: `${upstream.url}/v1`,
-    CHAT_API_KEY: 'k1',
-    REQUIRE_CHAT_API_KEY: 'true',
-  });
-  const out = responseStream();
-  await handler(
-    event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer nope' }),
-    out,
-    {},
-  );
-  expect(out.meta?.statusCode).toBe(401);
-  expect(JSON.parse(out.chunks.map((c) => c.text).join('')).error.type).toBe('authentication_error');
-});
-
-test('a deployed function without CHAT_API_KEY refuses to serve, with a clear 500', async () => {
-  const handler = await loadHandler({
-    OPENAI_API_KEY: 'sk',
-    OPENAI_BASE_URL: `${upstream.url}/v1`,
-    REQUIRE_CHAT_API_KEY: 'true',
-  });
-  const out = responseStream();
-  await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, {}), out, {});
-  expect(out.meta?.statusCode).toBe(500);
-  expect(JSON.parse(out.chunks[0]!.text).error).toMatchObject({
+test('a deployed function without CHAT_API_KEY in its secret refuses to serve, with a clear 500', async () => {
+  const { answers } = await deployedChat({ OPENAI_API_KEY: 'sk' }, {});
+  expect(answers[0]!.status).toBe(500);
+  expect(answers[0]!.error).toMatchObject({
     code: 'server_misconfigured',
     message: expect.stringContaining('CHAT_API_KEY'),
   });
 });
 
 test('a deployed function never falls back to the echo provider silently', async () => {
-  const handler = await loadHandler({ CHAT_API_KEY: 'k1', REQUIRE_CHAT_API_KEY: 'true' });
-  const out = responseStream();
-  await handler(
-    event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer k1' }),
-    out,
-    {},
-  );
-  expect(out.meta?.statusCode).toBe(503);
-  expect(JSON.parse(out.chunks[0]!.text).error.message).toContain('echo:echo: not configured');
+  const { answers, run } = await deployedChat({ CHAT_API_KEY: 'k1' }, {});
+  expect(answers[0]!.status).toBe(503);
+  expect(answers[0]!.error.message).toContain('echo:echo: not configured');
+  expect(run.jsonLogs('chat').some((l) => String(l.msg).includes('no provider key configured'))).toBe(true);
 });
 
 test('a bad MODEL_ROUTES answers every request with a precise 500 instead of crashing', async () => {
-  const handler = await loadHandler({ CHAT_API_KEY: 'k1', MODEL_ROUTES: '{"x": ["nobody:y"]}' });
-  const out = responseStream();
-  await handler(
-    event({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer k1' }),
-    out,
-    {},
+  const { answers, run } = await deployedChat(
+    { CHAT_API_KEY: 'k1' },
+    { MODEL_ROUTES: '{"x": ["nobody:y"]}' },
+    2,
   );
-  expect(out.meta?.statusCode).toBe(500);
-  expect(JSON.parse(out.chunks[0]!.text).error.message).toContain('unknown provider "nobody"');
+  for (const a of answers) {
+    expect(a.status).toBe(500);
+    expect(a.error.message).toContain('unknown provider "nobody"');
+  }
+  // Both answered by the one environment: the bad configuration did not kill the process.
+  expect(run.inits('chat')).toBe(1);
 });
 
 test('when the secret cannot be read at cold start, the turn gets a 503 error object and the next one retries', async () => {
-  const handler = await loadHandler({
-    LLM_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:llm-AbCdEf',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+  const { answers, run } = await deployedChat(
+    { CHAT_API_KEY: 'k1', OPENAI_API_KEY: 'sk' },
     // The real Secrets Manager client, pointed at a closed port: the read fails fast.
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1',
-    AWS_MAX_ATTEMPTS: '1',
-    REQUIRE_CHAT_API_KEY: 'true',
-  });
-  for (let i = 0; i < 2; i++) {
-    const out = responseStream();
-    await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, {}), out, {});
-    expect(out.meta?.statusCode).toBe(503);
-    expect(out.meta?.headers['retry-after']).toBe('1');
-    expect(JSON.parse(out.chunks[0]!.text).error).toMatchObject({
-      type: 'service_unavailable',
-      code: 'configuration_unavailable',
-    });
+    { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1', AWS_MAX_ATTEMPTS: '1' },
+    2,
+  );
+  for (const a of answers) {
+    expect(a.status).toBe(503);
+    expect(a.headers.get('retry-after')).toBe('1');
+    expect(a.error).toMatchObject({ type: 'service_unavailable', code: 'configuration_unavailable' });
   }
-  const logged = stdout
-    .join('')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  expect(logged.filter((l) => l.msg === 'could not load the LLM secret')).toHaveLength(2);
+  expect(run.jsonLogs('chat').filter((l) => l.msg === 'could not load the LLM secret')).toHaveLength(2);
+  expect(run.inits('chat')).toBe(1);
 });
