@@ -1,6 +1,8 @@
 // The bad-input corpus: every refusal names its reason (error code), and leaves nothing behind
 // (no IMAGE item, no object under uploads/ or images/).
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  BUCKET,
   type CreatedSession,
   createTestBrowserApi,
   type ErrorBody,
@@ -96,10 +98,28 @@ describe.each([
   });
 });
 
-test('an object over maxUploadBytes is refused from its metadata (the emulator ignored the POST policy)', async () => {
+test('an object over maxUploadBytes that got into the bucket anyway is refused from its metadata', async () => {
   const big = await noisyPng(400, 400);
   expect(big.length).toBeGreaterThan(MAX_UPLOAD_BYTES);
-  const { session, done } = await uploadAndComplete(big, 'image/png');
+  const session = await api.createSession();
+  const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/png' },
+    headers: secretHeader(session),
+  });
+  // Past the form's policy (which S3 and the emulator enforce): the app checks again on its own.
+  await storage.clients.s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: form.json.upload.fields.key,
+      Body: big,
+      ContentType: 'image/png',
+    }),
+  );
+  const done = await api.call<ErrorBody>(
+    'POST',
+    `/sessions/${session.sessionId}/images/${form.json.imageId}/complete`,
+    { headers: secretHeader(session) },
+  );
   expect(done.status).toBe(413);
   expect(done.json.error.code).toBe('image_too_large');
   await expectNothingStored(session);
