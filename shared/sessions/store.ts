@@ -80,6 +80,7 @@ export interface PendingImageInput {
   slot?: string;
   rawKey?: string;
   declaredType?: string;
+  declaredBytes?: number;
 }
 
 export interface ReadyImageInput {
@@ -350,6 +351,7 @@ export class SessionStore {
       ...(input.slot !== undefined ? { slot: input.slot } : {}),
       ...(input.rawKey !== undefined ? { rawKey: input.rawKey } : {}),
       ...(input.declaredType !== undefined ? { declaredType: input.declaredType } : {}),
+      ...(input.declaredBytes !== undefined ? { declaredBytes: input.declaredBytes } : {}),
     };
     await this.client.send(
       new PutCommand({

@@ -65,7 +65,15 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
         { param: 'contentType' },
       );
     }
-    if (body.contentLength !== undefined && body.contentLength > config.maxUploadBytes) {
+    // The form admits exactly this many bytes, so it must be known before the form exists.
+    if (body.contentLength === undefined) {
+      throw new ValidationError(
+        'Upload forms need "contentLength": the exact size of the file in bytes (File.size).',
+        'contentLength',
+        'content_length_required',
+      );
+    }
+    if (body.contentLength > config.maxUploadBytes) {
       throw imageTooLarge(body.contentLength, config.maxUploadBytes);
     }
     const imageId = newImageId();
@@ -76,13 +84,14 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
       source: 'upload',
       rawKey: key,
       declaredType: contentType,
+      declaredBytes: body.contentLength,
       ...(body.slot !== undefined ? { slot: body.slot } : {}),
     });
     const form = await createUploadForm(deps.s3, {
       bucket: objects.bucket,
       key,
       contentType,
-      maxBytes: config.maxUploadBytes,
+      bytes: body.contentLength,
       now: deps.now(),
     });
     return jsonResponse(
