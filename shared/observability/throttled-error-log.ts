@@ -13,12 +13,16 @@ export class ThrottledErrorLog {
   private lastLoggedAt = Number.NEGATIVE_INFINITY;
   private suppressed = 0;
 
-  /** `message` names the dependency and what callers do about it, e.g. "…, failing open". */
+  /**
+   * `message` names the dependency and what callers do about it, e.g. "…, failing open"; `level`
+   * is 'error' when callers fail because of it, 'warn' when they carry on without it.
+   */
   constructor(
     private readonly log: LogSink,
     private readonly message: string,
     private readonly intervalMs: number,
     private readonly now: () => number,
+    private readonly level: 'warn' | 'error' = 'warn',
   ) {}
 
   report(err: unknown, fields: Record<string, unknown>): void {
@@ -27,7 +31,7 @@ export class ThrottledErrorLog {
       this.suppressed += 1;
       return;
     }
-    this.log('warn', this.message, {
+    this.log(this.level, this.message, {
       ...fields,
       error: describeError(err),
       suppressedSinceLastLog: this.suppressed,

@@ -117,6 +117,7 @@ export function createBrowserApiDeps(
     'storage unavailable: browser calls answer 503 storage_unavailable, rate limits fail open',
     opts.storageFaultLogIntervalMs ?? DEFAULT_STORAGE_FAULT_LOG_INTERVAL_MS,
     now,
+    'error',
   );
   const limiter = new RateLimiter({
     client: clients.dynamo,

@@ -131,7 +131,7 @@ test('both emulators down: every browser call is 503 storage_unavailable, logged
   // One line for the whole incident, naming the cause; nothing logged as a bug.
   const storageLines = lines.filter((l) => l.msg === STORAGE_LINE);
   expect(storageLines).toHaveLength(1);
-  expect(storageLines[0]).toMatchObject({ level: 'warn', error: expect.stringContaining('ECONNREFUSED') });
+  expect(storageLines[0]).toMatchObject({ level: 'error', error: expect.stringContaining('ECONNREFUSED') });
   expect(lines.filter((l) => l.msg === 'request failed')).toEqual([]);
 
   // A voice turn never dies for its images; the outage is one line however many turns meet it.
