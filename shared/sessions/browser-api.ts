@@ -114,7 +114,7 @@ export function createBrowserApiDeps(
   // outage is one line per interval however many requests and components meet it.
   const storageIncidents = new ThrottledErrorLog(
     sink,
-    'storage unavailable: browser calls answer 503 storage_unavailable, rate limits fail open',
+    'storage unavailable: browser calls that need it answer 503 storage_unavailable, rate limits fail open',
     opts.storageFaultLogIntervalMs ?? DEFAULT_STORAGE_FAULT_LOG_INTERVAL_MS,
     now,
     'error',

@@ -16,7 +16,7 @@ import { solidJpeg } from '../uploads/test-images';
 
 const ORIGIN = 'https://app.example.com';
 const STORAGE_LINE =
-  'storage unavailable: browser calls answer 503 storage_unavailable, rate limits fail open';
+  'storage unavailable: browser calls that need it answer 503 storage_unavailable, rate limits fail open';
 
 let upstream: FakeOpenAIServer;
 let dev: RunningDevServer;
