@@ -22,12 +22,23 @@ export class ApiError extends Error {
   readonly param: string | null;
   /** Seconds a client should wait before retrying (sent as `retry-after`). */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * Whoever raised it has logged it already (throttled, once per incident), so the HTTP error
+   * boundary does not log it again per request.
+   */
+  readonly logged: boolean;
 
   constructor(
     status: number,
     type: OpenAIErrorType,
     message: string,
-    opts: { code?: string | null; param?: string | null; retryAfterSeconds?: number; cause?: unknown } = {},
+    opts: {
+      code?: string | null;
+      param?: string | null;
+      retryAfterSeconds?: number;
+      cause?: unknown;
+      logged?: boolean;
+    } = {},
   ) {
     super(message, { cause: opts.cause });
     this.name = new.target.name;
@@ -36,6 +47,7 @@ export class ApiError extends Error {
     this.code = opts.code ?? null;
     this.param = opts.param ?? null;
     this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.logged = opts.logged ?? false;
   }
 
   toBody(): OpenAIErrorBody {

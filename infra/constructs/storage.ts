@@ -4,7 +4,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BUCKET_PREFIXES, TABLE_KEYS } from '../../shared/storage/schema';
+import { BUCKET_PREFIXES, RAW_UPLOAD_EXPIRY_DAYS, TABLE_KEYS } from '../../shared/storage/schema';
 
 export interface StorageProps {
   removalPolicy: RemovalPolicy;
@@ -67,7 +67,7 @@ export class Storage extends Construct {
         {
           id: 'expire-raw-uploads',
           prefix: BUCKET_PREFIXES.uploads,
-          expiration: Duration.days(1),
+          expiration: Duration.days(RAW_UPLOAD_EXPIRY_DAYS),
         },
         {
           id: 'expire-normalized-images',

@@ -39,7 +39,14 @@ export interface DevAppOptions {
   /** Test hook for image URLs inside chat messages. */
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   writeMetrics?: (line: string) => void;
+  /**
+   * The bucket lifecycle rule for raw uploads, which the emulator lacks: swept once at start and
+   * then every `intervalMs` (default 10 minutes); `now` lets tests move the clock.
+   */
+  uploadSweep?: { intervalMs?: number; now?: () => number };
 }
+
+const DEFAULT_UPLOAD_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export const LOCAL_NAMES = {
   sessionsTable: 'local-sessions',
@@ -91,6 +98,8 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
     voice: browser.elevenLabs !== undefined,
     log,
   });
+  const stopSweeping = sweepUploadsPeriodically(emulators, log, opts.uploadSweep);
+  await stopSweeping.first;
   const origins = new Set(browser.auth.allowedOrigins);
   return {
     app,
@@ -108,7 +117,44 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
         vary: 'origin',
       };
     },
-    close: () => emulators.close(),
+    close: async () => {
+      await stopSweeping.stop();
+      await emulators.close();
+    },
+  };
+}
+
+/** Runs the raw-upload lifecycle sweep now and then periodically; a failed sweep is logged and retried next time. */
+function sweepUploadsPeriodically(
+  emulators: Emulators,
+  log: Logger,
+  opts: DevAppOptions['uploadSweep'] = {},
+): { first: Promise<void>; stop(): Promise<void> } {
+  const now = opts.now ?? Date.now;
+  let running = Promise.resolve();
+  const sweep = async () => {
+    try {
+      const swept = await emulators.sweepUploads(now());
+      if (swept.length > 0)
+        log.info('expired raw uploads removed (bucket lifecycle rule)', { count: swept.length });
+    } catch (err) {
+      log.warn('raw upload sweep failed; retrying at the next interval', { error: err });
+    }
+  };
+  // One sweep at a time, and the last one finishes before the emulators close.
+  const next = () => {
+    running = running.then(sweep);
+    return running;
+  };
+  const first = next();
+  const timer = setInterval(() => void next(), opts.intervalMs ?? DEFAULT_UPLOAD_SWEEP_INTERVAL_MS);
+  timer.unref();
+  return {
+    first,
+    stop: () => {
+      clearInterval(timer);
+      return running;
+    },
   };
 }
 

@@ -1,10 +1,17 @@
 // Embedded DynamoDB (dynalite) and S3 (s3rver) on loopback, for `make dev` and the tests.
 // The real AWS SDK clients reach them through an endpoint setting; no AWS account needed.
+// Each sits behind a public port that can be switched off and on (outage tests), and S3's
+// enforces POST upload policies and the raw-upload lifecycle rule, which s3rver lacks.
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { TABLE_KEYS } from '../../shared/storage/schema';
+import { EndpointSwitch } from './endpoint-switch';
+import { createS3Front } from './s3-front';
+import { sweepExpiredUploads } from './upload-lifecycle';
+
+export type EmulatorName = 'dynamodb' | 's3';
 
 export interface Emulators {
   dynamoEndpoint: string;
@@ -12,6 +19,17 @@ export interface Emulators {
   region: string;
   /** Static credentials the emulators accept (they check nothing). */
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * An outage: the endpoint(s) refuse connections and open ones are reset, as if the process
+   * had been killed. Data is kept; `restart` serves it again on the same port. Default: both.
+   */
+  stop(which?: EmulatorName): Promise<void>;
+  restart(which?: EmulatorName): Promise<void>;
+  /**
+   * Deletes the raw uploads (every bucket's uploads/) that the bucket lifecycle rule would have
+   * expired by `now`, as S3 does on its own; returns the deleted keys.
+   */
+  sweepUploads(now?: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -115,13 +133,27 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
   });
   await new Promise<void>((resolve, reject) => {
     dynamo.once('error', reject);
-    dynamo.listen(opts.dynamoPort ?? 0, '127.0.0.1', () => resolve());
+    dynamo.listen(0, '127.0.0.1', () => resolve());
   });
-  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const dynamoInternalPort = (dynamo.address() as AddressInfo).port;
+  // DynamoDB's public port is a plain TCP relay: it exists only to be switched off and on.
+  const dynamoSwitch = new EndpointSwitch(
+    createTcpServer((client) => {
+      const upstream = connect(dynamoInternalPort, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    }),
+  );
+  const dynamoEndpoint = `http://127.0.0.1:${await dynamoSwitch.listen(opts.dynamoPort ?? 0)}`;
 
   const s3 = new S3rver({
     address: '127.0.0.1',
-    port: opts.s3Port ?? 0,
+    port: 0,
     silent: true,
     directory: s3Dir,
     allowMismatchedSignatures: true,
@@ -136,13 +168,22 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
         }
       : {}),
   });
-  const s3Addr = await s3.run();
-  const s3Endpoint = `http://127.0.0.1:${s3Addr.port}`;
+  const s3Internal = await s3.run();
+  const s3Switch = new EndpointSwitch(
+    createS3Front({
+      targetPort: s3Internal.port,
+      buckets: opts.buckets,
+      corsOrigins: opts.corsOrigins ?? [],
+    }),
+  );
+  const s3Endpoint = `http://127.0.0.1:${await s3Switch.listen(opts.s3Port ?? 0)}`;
 
   await createTables({ dynamoEndpoint, region: REGION, credentials: CREDENTIALS }, opts.tables);
 
+  // Buckets and the lifecycle sweep are S3's own business: they go straight to s3rver, so a
+  // switched-off endpoint does not stop them.
   const s3c = new S3Client({
-    endpoint: s3Endpoint,
+    endpoint: `http://127.0.0.1:${s3Internal.port}`,
     region: REGION,
     credentials: CREDENTIALS,
     forcePathStyle: true,
@@ -155,14 +196,28 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
       if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
     }
   }
-  s3c.destroy();
 
+  const switches = (which: EmulatorName | undefined) =>
+    which === 'dynamodb' ? [dynamoSwitch] : which === 's3' ? [s3Switch] : [dynamoSwitch, s3Switch];
   return {
     dynamoEndpoint,
     s3Endpoint,
     region: REGION,
     credentials: CREDENTIALS,
+    async stop(which) {
+      await Promise.all(switches(which).map((s) => s.off()));
+    },
+    async restart(which) {
+      await Promise.all(switches(which).map((s) => s.on()));
+    },
+    async sweepUploads(now = Date.now()) {
+      const swept: string[] = [];
+      for (const bucket of opts.buckets) swept.push(...(await sweepExpiredUploads(s3c, bucket, now)));
+      return swept;
+    },
     async close() {
+      s3c.destroy();
+      await Promise.all([dynamoSwitch.off(), s3Switch.off()]);
       await s3.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },

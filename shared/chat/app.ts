@@ -140,5 +140,12 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
       return jsonResponse(200, await health());
     });
 
-  return { handler: router.handler(), router, providers, health };
+  // Chat answers its own errors; what reaches here is a bug in health or in routes mounted beside
+  // chat (the dev server mounts the browser API on this router), and a bug is logged.
+  return {
+    handler: router.handler((err) => log.error('request failed', { error: err })),
+    router,
+    providers,
+    health,
+  };
 }

@@ -7,12 +7,14 @@ import type { TurnEnricher } from '../chat/handler';
 import type { HttpRequest } from '../http/types';
 import type { ImageLimits } from '../images/normalize';
 import type { Logger } from '../observability/log';
+import { ThrottledErrorLog } from '../observability/throttled-error-log';
 import type { ChatMessage, ChatRequest, UserContentPart } from '../openai/schema';
 import type { RouteTarget } from '../routing/routes';
 import { newImageId } from '../sessions/ids';
 import type { ImageObjects } from '../sessions/image-objects';
 import type { SessionStore } from '../sessions/store';
 import type { ReadyImage } from '../sessions/types';
+import { isStorageUnavailable } from '../storage/faults';
 import { ingestNormalizedImage } from '../uploads/ingest';
 import { BoundedCache } from './bounded-cache';
 import { type NormalizedPart, normalizeMessageImages } from './message-images';
@@ -50,6 +52,13 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
   /** "<sessionId>:<inputHash>" already stored in that session by this container. */
   const persisted = new BoundedCache<true>(4096, () => 1);
   const messageDeps = { limits: deps.limits, fetchImage: deps.fetchImage, cache: normalizedCache };
+  // An outage is one line per minute, not one per turn; anything else (a bug) is logged each time.
+  const storageOutage = new ThrottledErrorLog(
+    (level, message, fields) => deps.log[level](message, fields),
+    'session store unavailable; answering without session images',
+    60_000,
+    now,
+  );
 
   async function inlineUri(image: ReadyImage): Promise<string> {
     const hit = inlineCache.get(image.key);
@@ -128,7 +137,8 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
         if (inMessages.images.length > 0)
           await persistMessageImages(ctx.session.sessionId, messages, inMessages.images);
       } catch (err) {
-        deps.log.error('session store unavailable; answering without session images', { error: err });
+        if (isStorageUnavailable(err)) storageOutage.report(err, { operation: 'load session context' });
+        else deps.log.error('could not load the session; answering without session images', { error: err });
         return { request: { ...request, messages }, imageCount: inMessages.images.length };
       }
 

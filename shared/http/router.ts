@@ -35,7 +35,10 @@ export class Router {
     return this;
   }
 
-  /** The routing handler; any thrown error becomes its OpenAI-style JSON error response. */
+  /**
+   * The routing handler; any thrown error becomes its OpenAI-style JSON error response, and
+   * `onError` hears of every 5xx its raiser has not logged already.
+   */
   handler(onError?: (err: unknown) => void): HttpHandler {
     const route = this.dispatch.bind(this);
     return async (req, signal) => {
@@ -43,7 +46,7 @@ export class Router {
         return await route(req, signal);
       } catch (err) {
         const apiErr = toApiError(err);
-        if (apiErr.status >= 500) onError?.(err);
+        if (apiErr.status >= 500 && !apiErr.logged) onError?.(err);
         const headers: Record<string, string> = {};
         if (apiErr.retryAfterSeconds !== undefined) headers['retry-after'] = String(apiErr.retryAfterSeconds);
         return jsonResponse(apiErr.status, apiErr.toBody(), headers);

@@ -3,7 +3,8 @@
 // checks the totals before it calls a provider. Fails open when the table is unavailable.
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RateLimitError } from '../errors';
-import { type ControlLog, ThrottledErrorLog, withDeadline } from './control-table';
+import { ThrottledErrorLog } from '../observability/throttled-error-log';
+import { type ControlLog, controlTableUnavailable, withDeadline } from './control-table';
 
 export interface SessionUsage {
   tokensIn: number;
@@ -54,7 +55,7 @@ export class SessionBudget {
     this.timeoutMs = opts.timeoutMs ?? 300;
     this.errors = new ThrottledErrorLog(
       opts.log,
-      'session budget',
+      controlTableUnavailable('session budget'),
       opts.errorLogIntervalMs ?? 60_000,
       this.now,
     );
@@ -87,7 +88,7 @@ export class SessionBudget {
         ),
       );
     } catch (err) {
-      this.errors.report(err, 'addUsage');
+      this.errors.report(err, { operation: 'addUsage' });
     }
   }
 
@@ -113,7 +114,7 @@ export class SessionBudget {
       if (typeof item.ttl === 'number') used.expiresAtSeconds = item.ttl;
       return used;
     } catch (err) {
-      this.errors.report(err, 'checkBudget');
+      this.errors.report(err, { operation: 'checkBudget' });
       return undefined;
     }
   }

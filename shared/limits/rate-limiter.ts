@@ -2,7 +2,8 @@
 // container shares the same count without a read first. Fails open: a limiter outage must
 // not take the product down with it.
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type ControlLog, ThrottledErrorLog, withDeadline } from './control-table';
+import { ThrottledErrorLog } from '../observability/throttled-error-log';
+import { type ControlLog, controlTableUnavailable, withDeadline } from './control-table';
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -21,6 +22,11 @@ export interface RateLimiterOptions {
   /** Deadline of one counter update; past it the call is allowed. */
   timeoutMs?: number;
   errorLogIntervalMs?: number;
+  /**
+   * Where failures are reported instead of a log of the limiter's own: the browser API passes its
+   * storage-incident log, so one DynamoDB outage is one line, not one per component.
+   */
+  errors?: ThrottledErrorLog;
 }
 
 /** Counters outlive their window by this much, so a late read never sees a vanished item. */
@@ -43,12 +49,14 @@ export class RateLimiter {
     this.tableName = opts.tableName;
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.timeoutMs ?? 300;
-    this.errors = new ThrottledErrorLog(
-      opts.log,
-      'rate limiter',
-      opts.errorLogIntervalMs ?? 60_000,
-      this.now,
-    );
+    this.errors =
+      opts.errors ??
+      new ThrottledErrorLog(
+        opts.log,
+        controlTableUnavailable('rate limiter'),
+        opts.errorLogIntervalMs ?? 60_000,
+        this.now,
+      );
   }
 
   /**
@@ -87,7 +95,7 @@ export class RateLimiter {
       const raw = out.Attributes?.count;
       count = typeof raw === 'number' ? raw : cost;
     } catch (err) {
-      this.errors.report(err, `consume ${scope}`);
+      this.errors.report(err, { operation: `rate limit ${scope}`, outcome: 'allowed (fails open)' });
       return { allowed: true, remaining: limit, retryAfterSeconds: 0 };
     }
     if (count > limit) {

@@ -4,7 +4,8 @@
 // It is advisory: when DynamoDB fails or is slow it lets calls through and never throws.
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type ControlLog, ThrottledErrorLog } from '../limits/control-table';
+import { type ControlLog, controlTableUnavailable } from '../limits/control-table';
+import { ThrottledErrorLog } from '../observability/throttled-error-log';
 import {
   type AdmissionDecision,
   closedAfterProbeRecord,
@@ -66,7 +67,7 @@ export class CircuitBreaker implements BreakerLike {
     this.log = opts.log;
     this.storeErrors = new ThrottledErrorLog(
       opts.log,
-      'circuit breaker',
+      controlTableUnavailable('circuit breaker'),
       this.settings.errorLogIntervalMs,
       this.now,
     );
@@ -162,7 +163,7 @@ export class CircuitBreaker implements BreakerLike {
       if (rec.state !== 'closed') health.openUntil = rec.openUntil;
       return health;
     } catch (err) {
-      this.storeErrors.report(err, 'snapshot');
+      this.storeErrors.report(err, { operation: 'snapshot' });
       return { state: 'closed', recentFailures: 0, storeUnavailable: true };
     }
   }
@@ -331,7 +332,7 @@ export class CircuitBreaker implements BreakerLike {
   private storeFailed(err: unknown, operation: string): void {
     // Skip the table for a while so an outage costs one slow call per interval, not one per turn.
     this.storeSkippedUntil = this.now() + this.settings.storeBackoffMs;
-    this.storeErrors.report(err, operation);
+    this.storeErrors.report(err, { operation });
   }
 }
 

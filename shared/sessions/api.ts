@@ -11,7 +11,10 @@ import { isConversationId } from './ids';
 import { parseJsonBody } from './request-body';
 import { publicSession } from './views';
 
-export type SessionsRoutesDeps = Pick<BrowserApiDeps, 'config' | 'store' | 'guard' | 'elevenLabs' | 'log'>;
+export type SessionsRoutesDeps = Pick<
+  BrowserApiDeps,
+  'config' | 'store' | 'guard' | 'elevenLabs' | 'storageFaults' | 'log'
+>;
 
 /** How the browser will connect to the agent: WebRTC (token, the SDK default) or websocket (signed URL). */
 const createSessionBody = z.object({
@@ -53,7 +56,7 @@ async function elevenLabsCredentials(
 }
 
 export function createSessionsRoutes(router: Router, deps: SessionsRoutesDeps): Router {
-  const { config, store, guard, log } = deps;
+  const { config, store, guard, log, storageFaults } = deps;
 
   async function createSession(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
     const caller = await guard.admit(req, 'create_session');
@@ -118,8 +121,16 @@ export function createSessionsRoutes(router: Router, deps: SessionsRoutesDeps): 
   }
 
   return router
-    .on('POST', '/sessions', (req, _params, signal) => createSession(req, signal))
-    .on('GET', '/sessions/:sessionId', (req, params) => getSession(req, params))
-    .on('DELETE', '/sessions/:sessionId', (req, params) => deleteSession(req, params))
-    .on('POST', '/sessions/:sessionId/link', (req, params) => linkConversation(req, params));
+    .on('POST', '/sessions', (req, _params, signal) =>
+      storageFaults.run('POST /sessions', () => createSession(req, signal)),
+    )
+    .on('GET', '/sessions/:sessionId', (req, params) =>
+      storageFaults.run('GET /sessions/{id}', () => getSession(req, params)),
+    )
+    .on('DELETE', '/sessions/:sessionId', (req, params) =>
+      storageFaults.run('DELETE /sessions/{id}', () => deleteSession(req, params)),
+    )
+    .on('POST', '/sessions/:sessionId/link', (req, params) =>
+      storageFaults.run('POST /sessions/{id}/link', () => linkConversation(req, params)),
+    );
 }

@@ -13,6 +13,9 @@ import type { SafeFetchOptions } from '../images/safe-fetch';
 import { RateLimiter } from '../limits/rate-limiter';
 import type { Logger } from '../observability/log';
 import { silentLogger } from '../observability/log';
+import { ThrottledErrorLog } from '../observability/throttled-error-log';
+import { BROWSER_STORAGE_CLIENT_SETTINGS } from '../storage/client-settings';
+import { StorageFaultBoundary } from '../storage/fault-boundary';
 import type { BrowserApiConfig } from './config';
 import { ImageObjects } from './image-objects';
 import { SessionStore } from './store';
@@ -28,12 +31,14 @@ export function createBrowserApiClients(config: BrowserApiConfig): BrowserApiCli
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       ...region,
+      ...BROWSER_STORAGE_CLIENT_SETTINGS,
       ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
     }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
   const s3 = new S3Client({
     ...region,
+    ...BROWSER_STORAGE_CLIENT_SETTINGS,
     ...(config.endpoints.s3
       ? {
           endpoint: config.endpoints.s3,
@@ -67,6 +72,8 @@ export interface BrowserApiDeps {
   /** Absent when ELEVENLABS_API_KEY or ELEVENLABS_AGENT_ID is not configured. */
   elevenLabs?: ElevenLabsAccess;
   urlFetch: UrlFetchSettings;
+  /** Turns storage outages into 503 storage_unavailable, logged once per incident. */
+  storageFaults: StorageFaultBoundary;
   log: Logger;
   now: () => number;
 }
@@ -79,9 +86,12 @@ export interface BrowserApiOptions {
   verifyJwt?: VerifyJwt;
   urlFetch?: Partial<UrlFetchSettings>;
   elevenLabsTimeoutMs?: number;
+  /** Least time between two storage-outage log lines (one incident = one line). */
+  storageFaultLogIntervalMs?: number;
 }
 
 const DEFAULT_URL_FETCH_TIMEOUT_MS = 10_000;
+const DEFAULT_STORAGE_FAULT_LOG_INTERVAL_MS = 60_000;
 
 export function createBrowserApiDeps(
   config: BrowserApiConfig,
@@ -98,11 +108,23 @@ export function createBrowserApiDeps(
     objects,
     maxImagesPerSession: config.maxImagesPerSession,
   });
+  const sink = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) =>
+    log[level](message, fields);
+  // One incident log for every storage call of this API, rate limits included: a DynamoDB
+  // outage is one line per interval however many requests and components meet it.
+  const storageIncidents = new ThrottledErrorLog(
+    sink,
+    'storage unavailable: browser calls that need it answer 503 storage_unavailable, rate limits fail open',
+    opts.storageFaultLogIntervalMs ?? DEFAULT_STORAGE_FAULT_LOG_INTERVAL_MS,
+    now,
+    'error',
+  );
   const limiter = new RateLimiter({
     client: clients.dynamo,
     tableName: config.controlTable,
     now,
-    log: (level, message, fields) => log[level](message, fields),
+    log: sink,
+    errors: storageIncidents,
   });
   const verifyJwt =
     config.auth.mode === 'jwt'
@@ -137,6 +159,7 @@ export function createBrowserApiDeps(
     guard,
     ...(elevenLabs ? { elevenLabs } : {}),
     urlFetch: { timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, ...opts.urlFetch },
+    storageFaults: new StorageFaultBoundary(storageIncidents),
     log,
     now,
   };

@@ -1,6 +1,6 @@
 // The session's bytes in the bucket: normalized images written, raw uploads read and removed.
-// Size is checked from the object's metadata before a byte is read, because the local S3
-// emulator does not enforce the presigned POST's size limit (and defence in depth anyway).
+// Size is checked from the object's metadata before a byte is read: the form's policy should
+// have held it to the declared size, but nothing is read on the strength of that alone.
 import {
   DeleteObjectCommand,
   GetObjectCommand,

@@ -63,6 +63,7 @@ export function imageFromItem(item: Item): SessionImage | undefined {
       slot: str(item, 'slot'),
       rawKey: str(item, 'rawKey'),
       declaredType: str(item, 'declaredType'),
+      declaredBytes: num(item, 'declaredBytes'),
       key: str(item, 'key'),
       mime: str(item, 'mime'),
       width: num(item, 'width'),

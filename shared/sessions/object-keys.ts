@@ -6,10 +6,13 @@ export function rawUploadKey(sessionId: string, imageId: string): string {
   return `${BUCKET_PREFIXES.uploads}${sessionId}/${imageId}`;
 }
 
+/** The formats a normalized image may be stored in. */
+export const NORMALIZED_MIMES = ['image/jpeg', 'image/webp'] as const;
+
 export function normalizedImageKey(
   sessionId: string,
   imageId: string,
-  mime: 'image/jpeg' | 'image/webp',
+  mime: (typeof NORMALIZED_MIMES)[number],
 ): string {
   return `${BUCKET_PREFIXES.images}${sessionId}/${imageId}.${mime === 'image/jpeg' ? 'jpg' : 'webp'}`;
 }

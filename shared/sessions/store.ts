@@ -33,7 +33,7 @@ import { isConversationId, isImageId, isSessionId, newSessionId } from './ids';
 import type { ImageObjects } from './image-objects';
 import { imageFromItem, sessionFromItem } from './items';
 import { conversationKeys, sessionKeys } from './keys';
-import { rawUploadKey } from './object-keys';
+import { NORMALIZED_MIMES, normalizedImageKey, rawUploadKey } from './object-keys';
 import { hashSessionSecret, newSessionSecret, sessionSecretMatches } from './secret';
 import type {
   ImageAnchor,
@@ -80,6 +80,7 @@ export interface PendingImageInput {
   slot?: string;
   rawKey?: string;
   declaredType?: string;
+  declaredBytes?: number;
 }
 
 export interface ReadyImageInput {
@@ -350,6 +351,7 @@ export class SessionStore {
       ...(input.slot !== undefined ? { slot: input.slot } : {}),
       ...(input.rawKey !== undefined ? { rawKey: input.rawKey } : {}),
       ...(input.declaredType !== undefined ? { declaredType: input.declaredType } : {}),
+      ...(input.declaredBytes !== undefined ? { declaredBytes: input.declaredBytes } : {}),
     };
     await this.client.send(
       new PutCommand({
@@ -425,7 +427,7 @@ export class SessionStore {
     const claim = await this.claimImageContent(input.sessionId, input.imageId, input.sha256);
     if (claim.kind === 'missing') {
       // The image went away after an earlier attempt claimed its content: free the hash.
-      await this.releaseClaim(input.sessionId, input.imageId, input.sha256);
+      await this.releaseContentClaim(input.sessionId, input.imageId, input.sha256);
       return claim;
     }
     if (claim.kind !== 'claimed') return claim;
@@ -463,7 +465,7 @@ export class SessionStore {
     }
     const current = await this.getImage(input.sessionId, input.imageId);
     if (current && isReadyImage(current)) return { kind: 'ready', image: current };
-    await this.releaseClaim(input.sessionId, input.imageId, input.sha256);
+    await this.releaseContentClaim(input.sessionId, input.imageId, input.sha256);
     return { kind: 'missing' };
   }
 
@@ -581,6 +583,12 @@ export class SessionStore {
           : undefined;
       if (!image) continue;
       if (image.key) objectKeys.push(image.key);
+      // A completion that died between its S3 write and its commit left the normalized object
+      // under the key the image would have had; deleting a key that does not exist is free of errors.
+      else
+        objectKeys.push(
+          ...NORMALIZED_MIMES.map((mime) => normalizedImageKey(sessionId, image.imageId, mime)),
+        );
       if (image.rawKey) objectKeys.push(image.rawKey);
       // A raw upload may exist even after its item forgot it (duplicates drop rawKey).
       if (image.source === 'upload') objectKeys.push(rawUploadKey(sessionId, image.imageId));
@@ -627,7 +635,8 @@ export class SessionStore {
     return items;
   }
 
-  private async releaseClaim(sessionId: string, imageId: string, sha256: string): Promise<void> {
+  /** Frees `sha256` in this session if `imageId` holds it (its bytes were never stored). */
+  async releaseContentClaim(sessionId: string, imageId: string, sha256: string): Promise<void> {
     try {
       await this.client.send(
         new DeleteCommand({

@@ -43,6 +43,8 @@ export interface SessionImage {
   rawKey?: string;
   /** Content type the browser declared when asking for the upload form (never trusted). */
   declaredType?: string;
+  /** Size the browser declared for the upload form; the form admits exactly this many bytes. */
+  declaredBytes?: number;
   /** Normalized image in the bucket, under images/<sessionId>/. */
   key?: string;
   mime?: string;

@@ -21,7 +21,7 @@ import { createUploadForm, isUploadContentType, UPLOAD_CONTENT_TYPES } from './u
 
 export type UploadsRoutesDeps = Pick<
   BrowserApiDeps,
-  'config' | 'store' | 'objects' | 's3' | 'guard' | 'urlFetch' | 'log' | 'now'
+  'config' | 'store' | 'objects' | 's3' | 'guard' | 'urlFetch' | 'storageFaults' | 'log' | 'now'
 >;
 
 const slot = z
@@ -52,7 +52,7 @@ type AddImageBody = z.infer<typeof addImageBody>;
 const NO_STORE = { 'cache-control': 'no-store' } as const;
 
 export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Router {
-  const { config, store, objects, guard, log } = deps;
+  const { config, store, objects, guard, log, storageFaults } = deps;
   // An inline image arrives base64-encoded inside JSON: 4/3 of its size, plus a little.
   const maxBodyBytes = Math.ceil((config.maxInlineBytes * 4) / 3) + 64 * 1024;
 
@@ -65,7 +65,15 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
         { param: 'contentType' },
       );
     }
-    if (body.contentLength !== undefined && body.contentLength > config.maxUploadBytes) {
+    // The form admits exactly this many bytes, so it must be known before the form exists.
+    if (body.contentLength === undefined) {
+      throw new ValidationError(
+        'Upload forms need "contentLength": the exact size of the file in bytes (File.size).',
+        'contentLength',
+        'content_length_required',
+      );
+    }
+    if (body.contentLength > config.maxUploadBytes) {
       throw imageTooLarge(body.contentLength, config.maxUploadBytes);
     }
     const imageId = newImageId();
@@ -76,13 +84,14 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
       source: 'upload',
       rawKey: key,
       declaredType: contentType,
+      declaredBytes: body.contentLength,
       ...(body.slot !== undefined ? { slot: body.slot } : {}),
     });
     const form = await createUploadForm(deps.s3, {
       bucket: objects.bucket,
       key,
       contentType,
-      maxBytes: config.maxUploadBytes,
+      bytes: body.contentLength,
       now: deps.now(),
     });
     return jsonResponse(
@@ -116,7 +125,13 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
         { sessionId, imageId, normalized, onDuplicate: 'delete', ...slotField },
       );
     } catch (err) {
-      await store.deletePendingImage(sessionId, imageId);
+      // The id was never returned, so its pending item goes; if storage is what failed, this
+      // may fail too, and the item (never shown to a model) waits for the session's deletion.
+      await store
+        .deletePendingImage(sessionId, imageId)
+        .catch((cleanupErr: unknown) =>
+          log.warn('could not remove a pending image after a failed ingest', { imageId, error: cleanupErr }),
+        );
       throw err;
     }
     return jsonResponse(result.deduplicatedFrom ? 200 : 201, result, NO_STORE);
@@ -150,6 +165,10 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
   }
 
   return router
-    .on('POST', '/sessions/:sessionId/images', (req, params) => addImage(req, params))
-    .on('POST', '/sessions/:sessionId/images/:imageId/complete', (req, params) => complete(req, params));
+    .on('POST', '/sessions/:sessionId/images', (req, params) =>
+      storageFaults.run('POST /sessions/{id}/images', () => addImage(req, params)),
+    )
+    .on('POST', '/sessions/:sessionId/images/:imageId/complete', (req, params) =>
+      storageFaults.run('POST /sessions/{id}/images/{imageId}/complete', () => complete(req, params)),
+    );
 }

@@ -1,5 +1,6 @@
-// Turns a browser's raw upload into a ready image: size checked from metadata before a byte
-// is read, content verified and normalized, derivative stored, raw upload removed. A refused
+// Turns a browser's raw upload into a ready image: size checked from metadata (the cap, and
+// exactly the declared size) before a byte is read, content verified and normalized, derivative
+// stored, raw upload removed. A refused
 // upload leaves nothing behind (raw object and pending item are both deleted), and completing
 // the same image again answers the same metadata.
 import { ImageRejectedError, imageTooLarge } from '../images/errors';
@@ -8,9 +9,10 @@ import type { Logger } from '../observability/log';
 import { imageNotFound, invalidImageId } from '../sessions/errors';
 import { isImageId } from '../sessions/ids';
 import type { ImageObjects } from '../sessions/image-objects';
+import { rawUploadKey } from '../sessions/object-keys';
 import type { SessionStore } from '../sessions/store';
 import { isReadyImage } from '../sessions/types';
-import { imageNotUploadable, uploadNotFound } from './errors';
+import { imageNotUploadable, uploadNotFound, uploadSizeMismatch } from './errors';
 import { type ImageResult, imageResult } from './image-result';
 import { ingestNormalizedImage } from './ingest';
 
@@ -32,9 +34,12 @@ export async function completeUpload(
   const image = await store.getImage(sessionId, imageId);
   if (!image) throw imageNotFound();
 
-  // Already done: the same answer as the first time.
-  if (isReadyImage(image)) return imageResult(image);
-  if (image.status === 'duplicate') {
+  // Already done: the same answer as the first time, and the raw key is never read again. Its
+  // form may still be alive, so whatever a later POST left there is removed (the bucket's
+  // lifecycle rule removes it otherwise).
+  if (image.status !== 'pending') {
+    if (image.source === 'upload') await removeLateUpload(deps, rawUploadKey(sessionId, imageId));
+    if (isReadyImage(image)) return imageResult(image);
     const original = image.duplicateOf ? await store.getImage(sessionId, image.duplicateOf) : undefined;
     if (original && isReadyImage(original)) return imageResult(original, imageId);
     throw imageNotFound();
@@ -53,11 +58,22 @@ export async function completeUpload(
     await discard();
     throw imageTooLarge(size, deps.maxUploadBytes);
   }
+  // S3 refuses any other size already; this holds whatever let the object in. (Images whose
+  // form predates declared sizes have none to compare.)
+  if (image.declaredBytes !== undefined && size !== image.declaredBytes) {
+    await discard();
+    throw uploadSizeMismatch(image.declaredBytes, size);
+  }
   const read = await objects.read(rawKey, deps.maxUploadBytes);
   if (read.kind === 'missing') throw uploadNotFound();
   if (read.kind === 'too_large') {
     await discard();
     throw imageTooLarge(read.bytes, deps.maxUploadBytes);
+  }
+  // The object may have been replaced between the HEAD and the GET.
+  if (image.declaredBytes !== undefined && read.bytes.length !== image.declaredBytes) {
+    await discard();
+    throw uploadSizeMismatch(image.declaredBytes, read.bytes.length);
   }
 
   let normalized: NormalizedImage;
@@ -79,9 +95,13 @@ export async function completeUpload(
       ...(image.slot !== undefined ? { slot: image.slot } : {}),
     },
   );
-  // The bucket's lifecycle rule removes raw uploads within a day should this fail.
-  await objects
-    .delete(rawKey)
-    .catch((err: unknown) => log.warn('could not remove a raw upload', { key: rawKey, error: err }));
+  await removeLateUpload(deps, rawKey);
   return result;
+}
+
+/** Best effort: the bucket's lifecycle rule removes raw uploads within a day should this fail. */
+async function removeLateUpload(deps: CompleteUploadDeps, key: string): Promise<void> {
+  await deps.objects
+    .delete(key)
+    .catch((err: unknown) => deps.log.warn('could not remove a raw upload', { key, error: err }));
 }

@@ -14,6 +14,15 @@ export function uploadNotFound(): ApiError {
   );
 }
 
+export function uploadSizeMismatch(declared: number, received: number): ApiError {
+  return new ApiError(
+    400,
+    'invalid_request_error',
+    `The uploaded file is ${received} bytes, but its form was issued for exactly ${declared}: ask for a new form with the file's real size.`,
+    { code: 'upload_size_mismatch', param: 'contentLength' },
+  );
+}
+
 export function imageBusy(): ApiError {
   return new ApiError(
     409,

@@ -50,7 +50,21 @@ export async function ingestNormalizedImage(deps: IngestDeps, input: IngestInput
   if (claim.kind === 'duplicate') return foldInto(claim.image);
 
   const key = normalizedImageKey(sessionId, imageId, normalized.mime);
-  await objects.put(key, normalized.bytes, normalized.mime);
+  try {
+    await objects.put(key, normalized.bytes, normalized.mime);
+  } catch (err) {
+    // Nothing was stored: the content hash goes back, so no claim outlives the attempt.
+    await store.releaseContentClaim(sessionId, imageId, normalized.sha256).catch((cleanupErr: unknown) =>
+      deps.log.warn('could not release a content claim after a failed write', {
+        imageId,
+        error: cleanupErr,
+      }),
+    );
+    throw err;
+  }
+  // If the commit below throws, the object stays: the write may have landed all the same (a lost
+  // answer), and deleting it would leave a ready image without bytes. A retried completion
+  // rewrites the same key; deleting the session removes it whatever the image's status.
   const outcome = await store.markImageReady({
     sessionId,
     imageId,

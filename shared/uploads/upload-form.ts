@@ -1,6 +1,7 @@
-// The presigned S3 POST a browser uploads one raw image with: a fixed key, a declared image
-// content type and a size range, signed for a few minutes. S3 enforces the policy; the local
-// emulator does not, so completion checks the size again before reading.
+// The presigned S3 POST a browser uploads one raw image with: a fixed key, the declared image
+// content type and exactly the declared size, signed for a few minutes. S3 enforces the policy
+// (so does the local emulator's front, infra/local/s3-front.ts); completion checks the size
+// again before reading, whatever let the object in.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 
@@ -33,13 +34,14 @@ export interface UploadForm {
 
 export async function createUploadForm(
   s3: S3Client,
-  input: { bucket: string; key: string; contentType: UploadContentType; maxBytes: number; now: number },
+  input: { bucket: string; key: string; contentType: UploadContentType; bytes: number; now: number },
 ): Promise<UploadForm> {
   const { url, fields } = await createPresignedPost(s3, {
     Bucket: input.bucket,
     Key: input.key,
     Conditions: [
-      ['content-length-range', 1, input.maxBytes],
+      // Exactly the declared size: a form cannot carry more (or other) bytes than it was issued for.
+      ['content-length-range', input.bytes, input.bytes],
       ['eq', '$Content-Type', input.contentType],
     ],
     Fields: { 'Content-Type': input.contentType },

@@ -248,7 +248,7 @@ describe('anonymous mode', () => {
     const session = await api.createSession({ ip });
     const add = () =>
       api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
-        body: { contentType: 'image/png' },
+        body: { contentType: 'image/png', contentLength: 1000 },
         headers: secretHeader(session),
         ip,
       });
@@ -279,7 +279,7 @@ describe('per-session upload limit', () => {
     const other = await api.createSession({ ip: '198.51.100.31' });
     const add = (s: CreatedSession, ip: string) =>
       api.call<ErrorBody>('POST', `/sessions/${s.sessionId}/images`, {
-        body: { contentType: 'image/png' },
+        body: { contentType: 'image/png', contentLength: 1000 },
         headers: secretHeader(s),
         ip,
       });

@@ -83,3 +83,42 @@ test('refusals are OpenAI-style JSON errors', async () => {
   const unknown = parseResult<ErrorBody>(await handler(functionUrlEvent('GET', '/nowhere'), lambdaContext()));
   expect([unknown.status, unknown.json.error.code]).toEqual([404, 'unknown_url']);
 });
+
+test('a storage outage through the Lambda entry: 503 storage_unavailable with retry-after, one log line, then recovery', async () => {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    await storage.emu.stop();
+    for (let i = 0; i < 3; i++) {
+      const res = parseResult<ErrorBody>(
+        await handler(
+          functionUrlEvent('POST', '/sessions', { body: {}, headers: { origin: APP_ORIGIN } }),
+          lambdaContext(),
+        ),
+      );
+      expect([res.status, res.headers['retry-after'], res.json.error.code]).toEqual([
+        503,
+        '5',
+        'storage_unavailable',
+      ]);
+    }
+  } finally {
+    spy.mockRestore();
+    await storage.emu.restart();
+  }
+  const lines = written
+    .flatMap((w) => w.split('\n'))
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { msg: string; level: string });
+  expect(lines).toEqual([
+    expect.objectContaining({ level: 'error', msg: expect.stringMatching(/^storage unavailable/) }),
+  ]);
+  const after = await handler(
+    functionUrlEvent('POST', '/sessions', { body: {}, headers: { origin: APP_ORIGIN } }),
+    lambdaContext(),
+  );
+  expect(parseResult(after).status).toBe(201);
+});

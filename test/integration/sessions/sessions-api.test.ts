@@ -55,7 +55,7 @@ async function countSessions(): Promise<number> {
 
 async function addImage(session: CreatedSession, bytes: Buffer): Promise<string> {
   const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
-    body: { contentType: 'image/jpeg' },
+    body: { contentType: 'image/jpeg', contentLength: bytes.length },
     headers: secretHeader(session),
   });
   await postUploadForm(form.json.upload, bytes, 'image/jpeg');
@@ -145,7 +145,7 @@ describe('the session secret', () => {
       ['GET', `/sessions/${session.sessionId}`, undefined],
       ['DELETE', `/sessions/${session.sessionId}`, undefined],
       ['POST', `/sessions/${session.sessionId}/link`, { conversationId: 'conv_0123456789' }],
-      ['POST', `/sessions/${session.sessionId}/images`, { contentType: 'image/png' }],
+      ['POST', `/sessions/${session.sessionId}/images`, { contentType: 'image/png', contentLength: 1000 }],
       ['POST', `/sessions/${session.sessionId}/images/img_AAAAAAAAAAAAAAAAAAAAAA/complete`, undefined],
     ];
     for (const [method, path, body] of calls) {
@@ -186,7 +186,7 @@ describe('expiry (clock injected; dynalite never expires items)', () => {
     const session = await expiring.createSession();
     const imageId = await (async () => {
       const form = await expiring.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
-        body: { contentType: 'image/jpeg' },
+        body: { contentType: 'image/jpeg', contentLength: 1000 },
         headers: secretHeader(session),
       });
       return form.json.imageId;
@@ -195,7 +195,7 @@ describe('expiry (clock injected; dynalite never expires items)', () => {
 
     for (const [method, path, body] of [
       ['GET', `/sessions/${session.sessionId}`, undefined],
-      ['POST', `/sessions/${session.sessionId}/images`, { contentType: 'image/png' }],
+      ['POST', `/sessions/${session.sessionId}/images`, { contentType: 'image/png', contentLength: 1000 }],
       ['POST', `/sessions/${session.sessionId}/images/${imageId}/complete`, undefined],
       ['POST', `/sessions/${session.sessionId}/link`, { conversationId: 'conv_expired0001' }],
     ] as const) {
@@ -310,11 +310,12 @@ describe('DELETE /sessions/{id}', () => {
     const session = await api.createSession();
     await addImage(session, await solidJpeg(100, 100, [9, 9, 9]));
     await addImage(session, await solidJpeg(100, 100, [200, 9, 9]));
+    const tiny = await solidJpeg(10, 10, [0, 0, 0]);
     const pending = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
-      body: { contentType: 'image/jpeg' },
+      body: { contentType: 'image/jpeg', contentLength: tiny.length },
       headers: secretHeader(session),
     });
-    await postUploadForm(pending.json.upload, await solidJpeg(10, 10, [0, 0, 0]), 'image/jpeg');
+    await postUploadForm(pending.json.upload, tiny, 'image/jpeg');
     const conversationId = `conv_del${Date.now()}`;
     await api.call('POST', `/sessions/${session.sessionId}/link`, {
       body: { conversationId },

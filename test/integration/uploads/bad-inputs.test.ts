@@ -1,6 +1,8 @@
 // The bad-input corpus: every refusal names its reason (error code), and leaves nothing behind
 // (no IMAGE item, no object under uploads/ or images/).
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  BUCKET,
   type CreatedSession,
   createTestBrowserApi,
   type ErrorBody,
@@ -54,7 +56,7 @@ async function expectNothingStored(session: CreatedSession): Promise<void> {
 async function uploadAndComplete(bytes: Buffer, declared: string) {
   const session = await api.createSession();
   const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
-    body: { contentType: declared },
+    body: { contentType: declared, contentLength: bytes.length },
     headers: secretHeader(session),
   });
   expect(form.status).toBe(201);
@@ -96,10 +98,28 @@ describe.each([
   });
 });
 
-test('an object over maxUploadBytes is refused from its metadata (the emulator ignored the POST policy)', async () => {
+test('an object over maxUploadBytes that got into the bucket anyway is refused from its metadata', async () => {
   const big = await noisyPng(400, 400);
   expect(big.length).toBeGreaterThan(MAX_UPLOAD_BYTES);
-  const { session, done } = await uploadAndComplete(big, 'image/png');
+  const session = await api.createSession();
+  const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/png', contentLength: MAX_UPLOAD_BYTES },
+    headers: secretHeader(session),
+  });
+  // Past the form's policy (which S3 and the emulator enforce): the app checks again on its own.
+  await storage.clients.s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: form.json.upload.fields.key,
+      Body: big,
+      ContentType: 'image/png',
+    }),
+  );
+  const done = await api.call<ErrorBody>(
+    'POST',
+    `/sessions/${session.sessionId}/images/${form.json.imageId}/complete`,
+    { headers: secretHeader(session) },
+  );
   expect(done.status).toBe(413);
   expect(done.json.error.code).toBe('image_too_large');
   await expectNothingStored(session);
@@ -130,10 +150,10 @@ test('the upload form is refused for a content type that is not an image we take
   await expectNothingStored(session);
 });
 
-test('the presigned policy pins size range, content type and key', async () => {
+test('the presigned policy pins the exact declared size, content type and key', async () => {
   const session = await api.createSession();
   const res = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
-    body: { contentType: 'image/webp' },
+    body: { contentType: 'image/webp', contentLength: 100 },
     headers: secretHeader(session),
   });
   const policy = JSON.parse(Buffer.from(res.json.upload.fields.Policy!, 'base64').toString('utf8')) as {
@@ -142,7 +162,7 @@ test('the presigned policy pins size range, content type and key', async () => {
   };
   expect(policy.conditions).toEqual(
     expect.arrayContaining([
-      ['content-length-range', 1, MAX_UPLOAD_BYTES],
+      ['content-length-range', 100, 100],
       ['eq', '$Content-Type', 'image/webp'],
       { key: `uploads/${session.sessionId}/${res.json.imageId}` },
     ]),
@@ -190,5 +210,65 @@ test('a body asking for two things at once, or nothing, is a 400 naming the fiel
     headers: secretHeader(session),
   });
   expect([badSlot.status, badSlot.json.error.param]).toEqual([400, 'slot']);
+  await expectNothingStored(session);
+});
+
+test('a form declared for 100 bytes: S3 (the emulator, like S3) refuses 4.2 MB and 99 bytes, and nothing is stored', async () => {
+  const session = await api.createSession();
+  const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/jpeg', contentLength: 100 },
+    headers: secretHeader(session),
+  });
+  expect(form.status).toBe(201);
+  const big = await postUploadForm(form.json.upload, Buffer.alloc(4_200_000, 0x41), 'image/jpeg');
+  expect(big.status).toBe(400);
+  expect(await big.text()).toContain('<Code>EntityTooLarge</Code>');
+  const small = await postUploadForm(form.json.upload, Buffer.alloc(99, 0x41), 'image/jpeg');
+  expect(small.status).toBe(400);
+  expect(await small.text()).toContain('<Code>EntityTooSmall</Code>');
+  // A form edited to store another content type is refused too.
+  const html = await postUploadForm(
+    { ...form.json.upload, fields: { ...form.json.upload.fields, 'Content-Type': 'text/html' } },
+    Buffer.alloc(100, 0x41),
+    'text/html',
+  );
+  expect(html.status).toBe(403);
+  expect(await html.text()).toContain('Policy Condition failed');
+  expect(await sessionObjects(storage, session.sessionId)).toEqual([]);
+});
+
+test('an object of another size than declared, however it got in, is refused at complete with upload_size_mismatch', async () => {
+  const photo = await solidJpeg(200, 150, [1, 99, 1]);
+  const session = await api.createSession();
+  const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/jpeg', contentLength: photo.length + 1 },
+    headers: secretHeader(session),
+  });
+  await storage.clients.s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: form.json.upload.fields.key,
+      Body: photo,
+      ContentType: 'image/jpeg',
+    }),
+  );
+  const done = await api.call<ErrorBody>(
+    'POST',
+    `/sessions/${session.sessionId}/images/${form.json.imageId}/complete`,
+    { headers: secretHeader(session) },
+  );
+  expect(done.status).toBe(400);
+  expect(done.json.error).toMatchObject({ code: 'upload_size_mismatch', param: 'contentLength' });
+  await expectNothingStored(session);
+});
+
+test('an upload form without contentLength is refused before anything is created', async () => {
+  const session = await api.createSession();
+  const res = await api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { contentType: 'image/jpeg' },
+    headers: secretHeader(session),
+  });
+  expect(res.status).toBe(400);
+  expect(res.json.error).toMatchObject({ code: 'content_length_required', param: 'contentLength' });
   await expectNothingStored(session);
 });

@@ -70,6 +70,7 @@ async function createSession(): Promise<CreatedSession> {
 test('presign → upload → complete through the Lambda entry, with the limits from its environment', async () => {
   const session = await createSession();
   const headers = { origin: APP_ORIGIN, 'x-session-secret': session.sessionSecret };
+  const photo = await solidJpeg(1600, 1200, [5, 100, 200]);
   const form = parseResult<{
     imageId: string;
     upload: { url: string; fields: Record<string, string> };
@@ -77,7 +78,7 @@ test('presign → upload → complete through the Lambda entry, with the limits 
   }>(
     await handler(
       functionUrlEvent('POST', `/sessions/${session.sessionId}/images`, {
-        body: { contentType: 'image/jpeg' },
+        body: { contentType: 'image/jpeg', contentLength: photo.length },
         headers,
       }),
       lambdaContext(),
@@ -85,7 +86,7 @@ test('presign → upload → complete through the Lambda entry, with the limits 
   );
   expect(form.status).toBe(201);
   expect(form.json.maxBytes).toBe(1024 * 1024);
-  await postUploadForm(form.json.upload, await solidJpeg(1600, 1200, [5, 100, 200]), 'image/jpeg');
+  await postUploadForm(form.json.upload, photo, 'image/jpeg');
 
   const done = parseResult<{ status: string; width: number; height: number }>(
     await handler(

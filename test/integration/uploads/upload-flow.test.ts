@@ -226,8 +226,11 @@ test('a photo with EXIF GPS is stored without any EXIF', async () => {
 
 test('completing before the file was uploaded is a 409 and keeps the form usable', async () => {
   const session = await api.createSession();
+  const png = await sharp({ create: { width: 50, height: 50, channels: 4, background: '#0000' } })
+    .png()
+    .toBuffer();
   const form = await api.call<UploadFormReply>('POST', `/sessions/${session.sessionId}/images`, {
-    body: { contentType: 'image/png' },
+    body: { contentType: 'image/png', contentLength: png.length },
     headers: secretHeader(session),
   });
   const early = await api.call<ErrorBody>(
@@ -239,9 +242,6 @@ test('completing before the file was uploaded is a 409 and keeps the form usable
   );
   expect(early.status).toBe(409);
   expect(early.json.error.code).toBe('upload_not_found');
-  const png = await sharp({ create: { width: 50, height: 50, channels: 4, background: '#0000' } })
-    .png()
-    .toBuffer();
   await postUploadForm(form.json.upload, png, 'image/png', 'drawing.png');
   expect((await complete(session, form.json.imageId)).status).toBe(200);
 });
