@@ -2,7 +2,7 @@
 // turn accounting and image context. Used by the Lambda entry and by the local dev server.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inBackground } from '../../shared/background';
-import { type ChatApp, createChatApp } from '../../shared/chat/app';
+import { type ChatApp, createChatApp, warmRouteProviders } from '../../shared/chat/app';
 import type { TurnEnricher } from '../../shared/chat/handler';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import type { Config } from '../../shared/config';
@@ -102,8 +102,6 @@ export async function createChatService(opts: ChatServiceOptions): Promise<ChatA
         }
       : {}),
   });
-  // Load the SDKs of every provider a route can reach now, not on the first turn.
-  const used = new Set([...config.routes.values()].flatMap((r) => r.targets.map((t) => t.provider)));
-  await Promise.all([...used].map((name) => app.providers.get(name)?.warm?.()));
+  await warmRouteProviders(app, config);
   return app;
 }

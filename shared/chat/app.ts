@@ -149,3 +149,12 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     health,
   };
 }
+
+/**
+ * Loads the SDK of every provider a route can reach, so the first turn does not pay for it
+ * (inside its first-byte timeout).
+ */
+export async function warmRouteProviders(app: ChatApp, config: Config): Promise<void> {
+  const used = new Set([...config.routes.values()].flatMap((r) => r.targets.map((t) => t.provider)));
+  await Promise.all([...used].map((name) => app.providers.get(name)?.warm?.()));
+}

@@ -2,7 +2,8 @@
 // request and sends the next turn; on Lambda nothing tells the old invocation, so the newer turn
 // of the same conversation is the signal. A turn that begins stops any older turn of its
 // conversation: at once on this container, within one poll of the control table on any other.
-import { type ControlLog, ThrottledErrorLog } from '../limits/control-table';
+import { type ControlLog, controlTableUnavailable } from '../limits/control-table';
+import { ThrottledErrorLog } from '../observability/throttled-error-log';
 import type { LiveTurnStore } from './live-turn-store';
 
 /** Why a turn was stopped: a newer turn of its conversation started. */
@@ -46,7 +47,12 @@ export class LiveTurns {
   constructor(private readonly opts: LiveTurnsOptions) {
     this.now = opts.now ?? Date.now;
     this.pollMs = opts.pollMs ?? 250;
-    this.errors = new ThrottledErrorLog(opts.log, 'live turns', opts.errorLogIntervalMs ?? 60_000, this.now);
+    this.errors = new ThrottledErrorLog(
+      opts.log,
+      controlTableUnavailable('live turns'),
+      opts.errorLogIntervalMs ?? 60_000,
+      this.now,
+    );
   }
 
   /**
@@ -81,7 +87,7 @@ export class LiveTurns {
             ctrl.abort(new TurnSupersededError(holder));
           }
         } catch (err) {
-          this.errors.report(err, 'read live turn');
+          this.errors.report(err, { operation: 'read live turn' });
         } finally {
           reading = false;
         }
@@ -90,7 +96,7 @@ export class LiveTurns {
       // once it has landed (or failed), so a turn never reads its own claim before writing it.
       store
         .claim(conversationKey, { turnId, startedAt: this.now() })
-        .catch((err: unknown) => this.errors.report(err, 'claim live turn'))
+        .catch((err: unknown) => this.errors.report(err, { operation: 'claim live turn' }))
         .then(() => {
           if (ended) return;
           timer = setInterval(() => void check(), this.pollMs);

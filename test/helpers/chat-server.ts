@@ -1,5 +1,5 @@
 // Starts the real chat app behind the real local host on a loopback port, for tests and benches.
-import { type ChatApp, type ChatAppOptions, createChatApp } from '../../shared/chat/app';
+import { type ChatApp, type ChatAppOptions, createChatApp, warmRouteProviders } from '../../shared/chat/app';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import { type Env, loadConfig } from '../../shared/config';
 import { silentLogger } from '../../shared/observability/log';
@@ -27,6 +27,9 @@ export async function startChatServer(
       opts.onTurnEnd?.(r);
     },
   });
+  // As the deployed function does at cold start: a lazily loaded SDK must not eat into a test's
+  // first-byte timeout on a loaded machine.
+  await warmRouteProviders(app, config);
   const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes });
   return { url: served.url, app, turns, close: served.close };
 }
