@@ -88,7 +88,14 @@ export class AllTargetsFailedError extends UpstreamError {
 }
 
 type Started =
-  | { ok: true; first: StreamEvent; it: AsyncIterator<StreamEvent>; ctrl: AbortController }
+  | {
+      ok: true;
+      first: StreamEvent;
+      it: AsyncIterator<StreamEvent>;
+      ctrl: AbortController;
+      /** Unlinks the turn's signal from this attempt, once its stream is over. */
+      detach: () => void;
+    }
   | { ok: false; error: UpstreamError };
 
 interface Running {
@@ -162,13 +169,20 @@ export async function openStream(
   ): void {
     const provider = providers.get(target.provider)!;
     const ctrl = new AbortController();
+    // The turn's signal stays linked to the attempt for as long as it runs: through the backoff
+    // sleep, the wait for the first event and, for the winner, the whole stream (until settle),
+    // so a client that hangs up stops the upstream wherever the turn is.
     const onClientAbort = () => ctrl.abort(deps.signal.reason);
-    deps.signal.addEventListener('abort', onClientAbort, { once: true });
+    const detach = () => deps.signal.removeEventListener('abort', onClientAbort);
+    if (deps.signal.aborted) ctrl.abort(deps.signal.reason);
+    else deps.signal.addEventListener('abort', onClientAbort, { once: true });
     const key = keySeq++;
     const run = async (): Promise<Started> => {
       await sleep(delayMs, ctrl.signal);
-      if (ctrl.signal.aborted)
+      if (ctrl.signal.aborted) {
+        detach();
         return { ok: false, error: toUpstreamError(ctrl.signal.reason, target.provider, ctrl.signal) };
+      }
       const timeoutMs = firstByteTimeout(target);
       const timer = setTimeout(() => {
         ctrl.abort(
@@ -179,6 +193,7 @@ export async function openStream(
           }),
         );
       }, timeoutMs);
+      let won = false;
       const prepared = deps.prepareRequest ? await deps.prepareRequest(target, request) : request;
       const it = provider
         .stream({
@@ -203,14 +218,15 @@ export async function openStream(
             code: 'upstream_empty_response',
           });
         }
-        return { ok: true, first: r.value, it, ctrl };
+        won = true;
+        return { ok: true, first: r.value, it, ctrl, detach };
       } catch (err) {
         ctrl.abort(err);
         void it.return?.().catch(() => {});
         return { ok: false, error: toUpstreamError(err, target.provider, ctrl.signal) };
       } finally {
         clearTimeout(timer);
-        deps.signal.removeEventListener('abort', onClientAbort);
+        if (!won) detach();
         aborted.catch(() => {});
       }
     };
@@ -303,6 +319,7 @@ export async function openStream(
         settle(error) {
           if (settled) return;
           settled = true;
+          result.detach();
           if (error && countsAsFailure(error))
             void breaker.recordFailure(run.target.id, run.admission, error.errorClass);
           else if (!error) void breaker.recordSuccess(run.target.id, run.admission);

@@ -44,6 +44,13 @@ export interface RecordedRequest {
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
   rawBody: string;
+  /**
+   * How the answer ended: `completed` when it was written to the end, `aborted` when the client
+   * closed the connection first (a cancelled SDK call, a cut hedge). Unset while it is running.
+   */
+  outcome?: 'completed' | 'aborted';
+  /** performance.now() when the answer ended, either way. */
+  endedAt?: number;
 }
 
 /** A behaviour, or a function choosing one from the request (e.g. stream vs. JSON). */
@@ -67,6 +74,8 @@ export interface ScriptedServer {
   setDefault(responder: Responder): void;
   /** Resolves once `n` requests have arrived (useful with `hang`). */
   waitForRequests(n: number): Promise<void>;
+  /** Answers started and not yet ended: upstream work still going on. */
+  running(): number;
   /** Stops the server and destroys every open socket, hanging ones included. */
   close(): Promise<void>;
 }
@@ -207,6 +216,12 @@ export async function startScriptedServer(opts: ScriptedServerOptions = {}): Pro
         rawBody,
       };
       requests.push(recorded);
+      // The answer ends when its response finishes or its connection closes, whichever is
+      // first: a close before the last byte was written is the client aborting.
+      res.once('close', () => {
+        recorded.outcome = res.writableFinished ? 'completed' : 'aborted';
+        recorded.endedAt = performance.now();
+      });
       for (const w of waiters.filter((w) => requests.length >= w.n)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
@@ -249,6 +264,7 @@ export async function startScriptedServer(opts: ScriptedServerOptions = {}): Pro
     setDefault: (responder) => {
       fallback = responder;
     },
+    running: () => requests.filter((r) => r.outcome === undefined).length,
     waitForRequests: (n) =>
       requests.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
     close: () =>
