@@ -7,7 +7,12 @@ import { type Env, loadConfig } from '../../shared/config';
 import { ApiError } from '../../shared/errors';
 import { type HttpHandler, type HttpResponse, jsonResponse } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
-import { type AwsLambdaGlobal, fromFunctionUrlEvent, writeToResponseStream } from '../host/lambda-http';
+import {
+  type AwsLambdaGlobal,
+  fromFunctionUrlEvent,
+  watchInvocation,
+  writeToResponseStream,
+} from '../host/lambda-http';
 import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler';
 import { composeChatFunction } from './compose';
 
@@ -53,26 +58,31 @@ const service = refreshingOnSecrets({
   secretName: 'LLM secret',
 });
 
-export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async (event, responseStream) => {
-  const ctrl = new AbortController();
-  responseStream.on('close', () => ctrl.abort(new Error('client disconnected')));
-  let response: HttpResponse;
-  try {
-    response = await service.handle(fromFunctionUrlEvent(event), ctrl.signal);
-  } catch (err) {
-    // Only the secret read can throw here (everything else answers with an error object); the
-    // next request reads it again.
-    log.error('could not load the LLM secret', { error: err });
-    const unavailable = new ApiError(
-      503,
-      'service_unavailable',
-      'The chat function could not load its keys; try again.',
-      {
-        code: 'configuration_unavailable',
-        retryAfterSeconds: 1,
-      },
-    );
-    response = jsonResponse(503, unavailable.toBody(), { 'retry-after': '1' });
-  }
-  await writeToResponseStream(awslambda, responseStream, response, ctrl.signal);
-});
+export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(
+  async (event, responseStream, context) => {
+    const invocation = watchInvocation(responseStream, context);
+    let response: HttpResponse;
+    try {
+      response = await service.handle(fromFunctionUrlEvent(event), invocation.signal);
+    } catch (err) {
+      // Only the secret read can throw here (everything else answers with an error object); the
+      // next request reads it again.
+      log.error('could not load the LLM secret', { error: err });
+      const unavailable = new ApiError(
+        503,
+        'service_unavailable',
+        'The chat function could not load its keys; try again.',
+        {
+          code: 'configuration_unavailable',
+          retryAfterSeconds: 1,
+        },
+      );
+      response = jsonResponse(503, unavailable.toBody(), { 'retry-after': '1' });
+    }
+    try {
+      await writeToResponseStream(awslambda, responseStream, response, invocation);
+    } finally {
+      invocation.dispose();
+    }
+  },
+);
