@@ -328,7 +328,12 @@ export async function openStream(
     }
     const error = result.error;
     if (deps.signal.aborted) {
-      attempts.push({ target: run.target.id, outcome: 'aborted', retry: run.retry, hedge: run.hedge, ms });
+      // Every attempt still running (a hedge, a retry in its backoff) is being aborted through
+      // the same signal; the record names them all.
+      for (const r of [run, ...running.values()]) {
+        const rMs = r === run ? ms : now() - r.startedAt;
+        attempts.push({ target: r.target.id, outcome: 'aborted', retry: r.retry, hedge: r.hedge, ms: rMs });
+      }
       break;
     }
     attempts.push({
