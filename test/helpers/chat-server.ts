@@ -27,7 +27,10 @@ export async function startChatServer(
       opts.onTurnEnd?.(r);
     },
   });
-  const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes });
+  const served = await serveOnLoopback(app.handler, {
+    maxBodyBytes: config.maxBodyBytes,
+    bodyReadTimeoutMs: config.bodyReadTimeoutMs,
+  });
   return { url: served.url, app, turns, close: served.close };
 }
 
