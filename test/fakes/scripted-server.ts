@@ -51,6 +51,8 @@ export interface RecordedRequest {
   outcome?: 'completed' | 'aborted';
   /** performance.now() when the answer ended, either way. */
   endedAt?: number;
+  /** SSE frames written so far: what the upstream has produced (and billed) for this request. */
+  framesSent: number;
 }
 
 /** A behaviour, or a function choosing one from the request (e.g. stream vs. JSON). */
@@ -111,6 +113,7 @@ async function writeEvents(
   res: ServerResponse,
   events: SseEvents,
   opts: { delayMs?: number; splitEvery?: number },
+  recorded: RecordedRequest,
 ): Promise<void> {
   for (const entry of events) {
     if (opts.delayMs) await sleep(opts.delayMs);
@@ -122,6 +125,7 @@ async function writeEvents(
       await writeFlushed(res, bytes.subarray(i, i + step));
       if (step < bytes.length) await nextTurn();
     }
+    recorded.framesSent += 1;
   }
 }
 
@@ -136,11 +140,11 @@ function startSse(res: ServerResponse, status = 200, headers: Readonly<Record<st
   res.flushHeaders();
 }
 
-async function answer(res: ServerResponse, behaviour: Behaviour): Promise<void> {
+async function answer(res: ServerResponse, behaviour: Behaviour, recorded: RecordedRequest): Promise<void> {
   switch (behaviour.kind) {
     case 'sse':
       startSse(res, behaviour.status, behaviour.headers);
-      await writeEvents(res, behaviour.events, behaviour);
+      await writeEvents(res, behaviour.events, behaviour, recorded);
       res.end();
       return;
     case 'json': {
@@ -157,11 +161,11 @@ async function answer(res: ServerResponse, behaviour: Behaviour): Promise<void> 
       return;
     case 'hangAfter':
       startSse(res);
-      await writeEvents(res, behaviour.events, behaviour);
+      await writeEvents(res, behaviour.events, behaviour, recorded);
       return;
     case 'cut':
       startSse(res);
-      await writeEvents(res, behaviour.events, behaviour);
+      await writeEvents(res, behaviour.events, behaviour, recorded);
       res.socket?.destroy();
       return;
     case 'wrongContentType':
@@ -214,6 +218,7 @@ export async function startScriptedServer(opts: ScriptedServerOptions = {}): Pro
         headers: req.headers,
         body: parseBody(rawBody),
         rawBody,
+        framesSent: 0,
       };
       requests.push(recorded);
       // The answer ends when its response finishes or its connection closes, whichever is
@@ -228,17 +233,26 @@ export async function startScriptedServer(opts: ScriptedServerOptions = {}): Pro
       }
       const pathOnly = recorded.path.split('?')[0] ?? '/';
       if (paths && !paths.has(pathOnly)) {
-        await answer(res, {
-          kind: 'json',
-          status: 404,
-          body: {
-            error: { message: `no route for ${pathOnly}`, type: 'not_found_error', param: null, code: null },
+        await answer(
+          res,
+          {
+            kind: 'json',
+            status: 404,
+            body: {
+              error: {
+                message: `no route for ${pathOnly}`,
+                type: 'not_found_error',
+                param: null,
+                code: null,
+              },
+            },
           },
-        });
+          recorded,
+        );
         return;
       }
       const responder = queue.shift() ?? fallback;
-      await answer(res, typeof responder === 'function' ? responder(recorded) : responder);
+      await answer(res, typeof responder === 'function' ? responder(recorded) : responder, recorded);
     })().catch(() => {
       // The client went away mid-answer (aborts, cut tests): nothing left to answer.
       res.destroy();
