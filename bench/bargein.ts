@@ -2,13 +2,13 @@
 // The same 50 hang-ups run twice against the real chat app behind the real local host: once as
 // the server does it now (the hang-up aborts the upstream), once with abort propagation cut off
 // on the bench side (the behaviour before the fix: every upstream answer ran to its end).
-import { request } from 'node:http';
 import { createChatApp } from '../shared/chat/app';
 import { loadConfig } from '../shared/config';
 import type { HttpHandler } from '../shared/http/types';
 import { silentLogger } from '../shared/observability/log';
 import { openaiReply, startOpenAIServer } from '../test/fakes/openai-server';
 import type { ScriptedServer } from '../test/fakes/scripted-server';
+import { hangUpAfter } from '../test/helpers/hang-up';
 import { serveOnLoopback } from '../test/helpers/serve';
 import { table } from './lib/stats';
 
@@ -42,22 +42,6 @@ function withoutAbortPropagation(handler: HttpHandler): HttpHandler {
     };
     return { ...response, stream: { [Symbol.asyncIterator]: () => detached } };
   };
-}
-
-function hangUpAfter(url: string, body: string, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-    });
-    req.on('response', (res) => res.resume());
-    req.on('error', () => {});
-    req.end(body);
-    setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, ms);
-  });
 }
 
 interface Outcome {

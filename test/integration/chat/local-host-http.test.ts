@@ -2,7 +2,7 @@
 // stream honours `Connection: close`, an oversized chunked body gets its 413 before the
 // connection closes, a body that trickles in is cut with a 408, and a client that leaves
 // mid-body is logged as an abort, not as an error.
-import { request } from 'node:http';
+import { type ClientRequest, request } from 'node:http';
 import { connect } from 'node:net';
 import { createChatApp } from '../../../shared/chat/app';
 import { loadConfig } from '../../../shared/config';
@@ -76,13 +76,29 @@ test('a keep-alive stream keeps its connection (the default is unchanged)', asyn
   expect(await res.text()).toContain('data: [DONE]');
 });
 
-test('a chunked body over MAX_BODY_BYTES gets the 413 error object, not a reset', async () => {
-  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/**
+ * Opens a chat request with `headers` and lets `send` write its body as it likes; resolves with
+ * the answer, or rejects if the connection fails before one (a reset) or the deadline passes.
+ */
+function answerTo(
+  headers: Record<string, string>,
+  send: (req: ClientRequest, answered: () => boolean) => void,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
     const req = request(`${server.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      headers: { 'content-type': 'application/json', ...headers },
     });
     let answered = false;
+    const deadline = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer within ${CLIENT_DEADLINE_MS} ms`));
+    }, CLIENT_DEADLINE_MS);
     req.on('response', (res) => {
       answered = true;
       let body = '';
@@ -90,16 +106,27 @@ test('a chunked body over MAX_BODY_BYTES gets the 413 error object, not a reset'
       res.on('data', (d: string) => {
         body += d;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve({ status: res.statusCode ?? 0, body });
+      });
     });
     req.on('error', (err) => {
-      if (!answered) reject(err);
+      if (answered) return;
+      clearTimeout(deadline);
+      reject(err);
     });
-    const chunk = Buffer.alloc(16 * 1024, 'a');
+    send(req, () => answered);
+  });
+}
+
+test('a chunked body over MAX_BODY_BYTES gets the 413 error object, not a reset', async () => {
+  const chunk = Buffer.alloc(16 * 1024, 'a');
+  const answer = await answerTo({ 'transfer-encoding': 'chunked' }, (req, answered) => {
     // Keep sending, as an upload does, until the server answers: 16 times the limit at most.
     let sent = 0;
     const pump = () => {
-      while (!answered && !req.destroyed && sent < MAX_BODY_BYTES * 16) {
+      while (!answered() && !req.destroyed && sent < MAX_BODY_BYTES * 16) {
         sent += chunk.length;
         if (!req.write(chunk)) {
           req.once('drain', pump);
@@ -118,30 +145,11 @@ test('a chunked body over MAX_BODY_BYTES gets the 413 error object, not a reset'
 
 test('a body trickling in slower than BODY_READ_TIMEOUT_MS is cut with a 408', async () => {
   const started = performance.now();
-  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(turn)) },
-    });
-    const timer = setInterval(() => req.write(' '), 100);
-    req.on('response', (res) => {
-      clearInterval(timer);
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', (err) => {
-      clearInterval(timer);
-      reject(err);
-    });
-    setTimeout(() => {
-      clearInterval(timer);
-      req.destroy();
-      reject(new Error(`no answer within ${CLIENT_DEADLINE_MS} ms`));
-    }, CLIENT_DEADLINE_MS).unref();
+  const answer = await answerTo({ 'content-length': String(Buffer.byteLength(turn)) }, (req, answered) => {
+    const timer = setInterval(() => {
+      if (answered() || req.destroyed) clearInterval(timer);
+      else req.write(' ');
+    }, 100);
   });
   expect(performance.now() - started).toBeGreaterThanOrEqual(BODY_READ_TIMEOUT_MS - 10);
   expect(answer.status).toBe(408);

@@ -1,12 +1,12 @@
 // An interrupted turn is paid for: the whole local product (sessions on the DynamoDB emulator,
 // budgets on the control table), a voice turn on a session that the caller hangs up 1 s into a
 // long answer; what it used so far lands in the session's totals like any turn's.
-import { request } from 'node:http';
 import { LOCAL_NAMES } from '../../../infra/local/dev-app';
 import { SessionBudget } from '../../../shared/limits/budget';
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../../fakes/openai-server';
 import { createBrowserSession, type RunningDevServer, startDevServer } from '../../helpers/dev-server';
 import { documentClient } from '../../helpers/dynamo';
+import { hangUpAfter } from '../../helpers/hang-up';
 
 const ORIGIN = 'https://app.example.com';
 let upstream: FakeOpenAIServer;
@@ -28,27 +28,17 @@ afterAll(async () => {
 
 test("a turn interrupted mid-answer adds its partial usage to the session's totals", async () => {
   const session = await createBrowserSession(dev.url, ORIGIN);
-  await new Promise<void>((resolve) => {
-    const req = request(`${dev.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-    });
-    req.on('response', (res) => res.resume());
-    req.on('error', () => {});
-    req.end(
-      JSON.stringify({
-        model: 'gpt-4o',
-        stream: true,
-        user_id: 'caller-1',
-        elevenlabs_extra_body: { session_id: session.sessionId },
-        messages: [{ role: 'user', content: 'Describe the room around me in detail.' }],
-      }),
-    );
-    setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, 1000);
-  });
+  await hangUpAfter(
+    dev.url,
+    {
+      model: 'gpt-4o',
+      stream: true,
+      user_id: 'caller-1',
+      elevenlabs_extra_body: { session_id: session.sessionId },
+      messages: [{ role: 'user', content: 'Describe the room around me in detail.' }],
+    },
+    1000,
+  );
 
   const budget = new SessionBudget({
     client: documentClient(dev.dev.emulators),

@@ -2,11 +2,11 @@
 // request when the user interrupts) stops the upstream at once, wherever the turn is: waiting
 // for the first token, streaming, sleeping in a retry's backoff, or racing a hedge. The turn is
 // recorded as a client abort (499, info) with what it used, and no breaker counts it.
-import { request } from 'node:http';
 import { type Emulators, startEmulators } from '../../../infra/local/emulators';
 import { anthropicReply } from '../../fakes/anthropic-server';
 import { openaiError, openaiReply } from '../../fakes/openai-server';
 import type { ScriptedServer } from '../../fakes/scripted-server';
+import { hangUpAfter } from '../../helpers/hang-up';
 import {
   breakerHealth,
   CHAT_KEY,
@@ -59,24 +59,8 @@ afterEach(async () => {
   await up.close();
 });
 
+const AUTH = { authorization: `Bearer ${CHAT_KEY}` };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A raw HTTP client that sends a turn and destroys its socket after `ms`, as a hang-up does. */
-function hangUpAfter(url: string, body: Record<string, unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${CHAT_KEY}` },
-    });
-    req.on('response', (res) => res.resume());
-    req.on('error', () => {});
-    req.end(JSON.stringify(body));
-    setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, ms);
-  });
-}
 
 const turn = (model: string, stream: boolean) => ({
   model,
@@ -109,7 +93,7 @@ describe.each([
   test('mid-answer: 0 upstream streams left 1 s later; 499 at info with partial usage', async () => {
     up.openai.setDefault(openaiReply({ text: LONG_ANSWER }, { delayMs: TOKEN_DELAY_MS }));
     await Promise.all(
-      Array.from({ length: CLIENTS }, () => hangUpAfter(svc.url, turn('solo', stream), DROP_AFTER_MS)),
+      Array.from({ length: CLIENTS }, () => hangUpAfter(svc.url, turn('solo', stream), DROP_AFTER_MS, AUTH)),
     );
     await sleep(1000);
 
@@ -131,7 +115,7 @@ describe.each([
   test('waiting for the first token: the upstream request is aborted, no usage is made up', async () => {
     up.openai.setDefault({ kind: 'hang' });
     await Promise.all(
-      Array.from({ length: CLIENTS }, () => hangUpAfter(svc.url, turn('solo', stream), DROP_AFTER_MS)),
+      Array.from({ length: CLIENTS }, () => hangUpAfter(svc.url, turn('solo', stream), DROP_AFTER_MS, AUTH)),
     );
     await sleep(1000);
 
@@ -147,7 +131,7 @@ describe.each([
 test('a hang-up while a hedge races the primary aborts both attempts', async () => {
   up.openai.setDefault({ kind: 'hang' });
   up.anthropic.setDefault({ kind: 'hang' });
-  await hangUpAfter(svc.url, turn('hedged', true), DROP_AFTER_MS);
+  await hangUpAfter(svc.url, turn('hedged', true), DROP_AFTER_MS, AUTH);
   await sleep(1000);
 
   expectAllAborted(up.openai, 1);
@@ -169,7 +153,7 @@ test('a hang-up during a retry backoff ends the turn at once; the retry never st
   // A retryable 503 that asks for 5 s: the retry would start long after the hang-up.
   up.openai.setDefault(openaiError(503, 'busy', { headers: { 'retry-after': '5' } }));
   const started = performance.now();
-  await hangUpAfter(svc.url, turn('solo', true), DROP_AFTER_MS);
+  await hangUpAfter(svc.url, turn('solo', true), DROP_AFTER_MS, AUTH);
   while (svc.turns.length === 0 && performance.now() - started < 4000) await sleep(20);
   const endedAfterMs = performance.now() - started;
   await sleep(1000);
