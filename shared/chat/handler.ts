@@ -211,7 +211,7 @@ export function createChatHandler(deps: ChatDeps) {
         return jsonResponse(200, completion, headers);
       } catch (err) {
         if (upstream && signal.aborted) return errorResponse(turnAborted(upstream).apiError, requestId);
-        if (upstream) upstream.settle(err instanceof UpstreamError ? err : undefined);
+        if (upstream && err instanceof UpstreamError) upstream.settle(err);
         return errorResponse(turnFailed(err), requestId);
       }
     }
