@@ -221,7 +221,7 @@ test('the client going away stops everything', async () => {
 test("after the first event, the turn's signal still aborts the winning stream; settling unlinks it", async () => {
   const ctrl = new AbortController();
   const a = scripted('a', ['ok']);
-  const s = await openStream(routeOf(['a:x']), request, { ...deps([a]), signal: ctrl.signal });
+  await openStream(routeOf(['a:x']), request, { ...deps([a]), signal: ctrl.signal });
   ctrl.abort(new Error('gone'));
   expect(a.calls[0]!.signal.aborted).toBe(true);
 
