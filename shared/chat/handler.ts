@@ -184,7 +184,6 @@ export function createChatHandler(deps: ChatDeps) {
       if (err instanceof AllTargetsFailedError) record.attempts = err.attempts;
       if (signal.aborted) return turnAborted(undefined).apiError;
       const apiErr = toApiError(err);
-      if (err instanceof AllTargetsFailedError) record.attempts = err.attempts;
       log.warn('chat turn failed', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
       finishRecord(
         apiErr.status,
