@@ -1,6 +1,7 @@
 // `make bench`: runs the benchmarks, prints their tables and writes them into bench/README.md
 // and README.md between the bench markers. Every number comes with a baseline from the same run.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { benchBargein } from './bargein';
 import { benchBundle } from './bundle';
 import { benchChat } from './chat';
 import { benchColdstart } from './coldstart';
@@ -45,6 +46,10 @@ async function main(): Promise<void> {
   if (want('resilience')) {
     const { markdown } = await benchResilience({ quick });
     sections.push(['resilience', markdown]);
+  }
+  if (want('bargein')) {
+    const { markdown } = await benchBargein({ quick });
+    sections.push(['bargein', markdown]);
   }
   if (want('bundle')) {
     const { markdown } = await benchBundle({ quick });

@@ -28,6 +28,8 @@ export interface Config {
   echoFallback: boolean;
   /** Largest accepted request body, in bytes (413 above). */
   maxBodyBytes: number;
+  /** Milliseconds the local host waits for a whole request body before answering 408. */
+  bodyReadTimeoutMs: number;
   /** Default milliseconds to wait for an upstream's first event (per target overridable). */
   firstByteTimeoutMs: number;
   /** Upper bound on one upstream request, first byte to last. */
@@ -68,6 +70,12 @@ export function loadStorageConfig(env: Env): StorageConfig {
     s3Endpoint: nonEmpty(env.AWS_ENDPOINT_URL_S3),
   };
 }
+
+/**
+ * A chat body is at most MAX_BODY_BYTES (20 MiB): 10 s admits it at 2 MB/s, and ElevenLabs sends
+ * turns of a few KB from a datacenter. A body slower than that is a stuck or hostile client.
+ */
+export const DEFAULT_BODY_READ_TIMEOUT_MS = 10_000;
 
 export const GEMINI_OPENAI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta/openai/';
 
@@ -210,6 +218,7 @@ export function loadConfig(env: Env): Config {
     routes,
     echoFallback: fallback?.echo ?? false,
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024),
+    bodyReadTimeoutMs: int(env, 'BODY_READ_TIMEOUT_MS', DEFAULT_BODY_READ_TIMEOUT_MS),
     firstByteTimeoutMs: int(env, 'FIRST_BYTE_TIMEOUT_MS', 8000),
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 120_000),
     upstreamHttp: oneOf(env, 'UPSTREAM_HTTP', ['node', 'fetch'], 'node'),

@@ -85,6 +85,13 @@ export class PayloadTooLargeError extends ApiError {
   }
 }
 
+/** The request body did not arrive within the host's body-read timeout. */
+export class RequestTimeoutError extends ApiError {
+  constructor(message: string, code = 'request_body_timeout') {
+    super(408, 'invalid_request_error', message, { code });
+  }
+}
+
 export class RateLimitError extends ApiError {
   constructor(message: string, retryAfterSeconds: number, code = 'rate_limit_exceeded') {
     super(429, 'rate_limit_error', message, { code, retryAfterSeconds });

@@ -12,6 +12,7 @@ import {
   type AwsLambdaGlobal,
   fromFunctionUrlEvent,
   tolerateRuntimeStreamErrors,
+  watchInvocation,
   writeToResponseStream,
 } from '../host/lambda-http';
 import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler';
@@ -59,34 +60,37 @@ const service = refreshingOnSecrets({
   secretName: 'LLM secret',
 });
 
-export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(async (event, responseStream) => {
-  const ctrl = new AbortController();
-  // The runtime's connection to the Runtime API closing is the only end signal a stream gets on
-  // Lambda (a client hanging up is not passed on); the upstream stops with it.
-  responseStream.on('close', () => ctrl.abort(new Error('client disconnected')));
-  tolerateRuntimeStreamErrors(responseStream, (err) =>
-    log.warn('the runtime response stream broke; the turn ends here', { error: err }),
-  );
-  let response: HttpResponse;
-  try {
-    response = await service.handle(fromFunctionUrlEvent(event), ctrl.signal);
-  } catch (err) {
-    // Only the secret read can throw here (everything else answers with an error object); the
-    // next request reads it again.
-    log.error('could not load the LLM secret', { error: err });
-    const unavailable = new ApiError(
-      503,
-      'service_unavailable',
-      'The chat function could not load its keys; try again.',
-      {
-        code: 'configuration_unavailable',
-        retryAfterSeconds: 1,
-      },
+export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(
+  async (event, responseStream, context) => {
+    const invocation = watchInvocation(responseStream, context);
+    tolerateRuntimeStreamErrors(responseStream, (err) =>
+      log.warn('the runtime response stream broke; the turn ends here', { error: err }),
     );
-    response = jsonResponse(503, unavailable.toBody(), { 'retry-after': '1' });
-  }
-  await writeToResponseStream(awslambda, responseStream, response, ctrl.signal);
-  // The client has its whole answer; the invocation ends (and Lambda freezes the environment)
-  // only once the turn's breaker and usage writes are done.
-  await backgroundSettled();
-});
+    let response: HttpResponse;
+    try {
+      response = await service.handle(fromFunctionUrlEvent(event), invocation.signal);
+    } catch (err) {
+      // Only the secret read can throw here (everything else answers with an error object); the
+      // next request reads it again.
+      log.error('could not load the LLM secret', { error: err });
+      const unavailable = new ApiError(
+        503,
+        'service_unavailable',
+        'The chat function could not load its keys; try again.',
+        {
+          code: 'configuration_unavailable',
+          retryAfterSeconds: 1,
+        },
+      );
+      response = jsonResponse(503, unavailable.toBody(), { 'retry-after': '1' });
+    }
+    try {
+      await writeToResponseStream(awslambda, responseStream, response, invocation);
+    } finally {
+      invocation.dispose();
+    }
+    // The client has its whole answer; the invocation ends (and Lambda freezes the environment)
+    // only once the turn's breaker and usage writes are done.
+    await backgroundSettled();
+  },
+);

@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const server = createNodeHost(dev.app.handler, {
     maxBodyBytes: config.maxBodyBytes,
     extraHeaders: (req) => dev.corsHeaders(req),
-    onError: (err) => log.error('unhandled', { error: err }),
+    bodyReadTimeoutMs: config.bodyReadTimeoutMs,
+    log,
   });
   server.listen(config.port, '127.0.0.1', () => {
     const addr = server.address();

@@ -21,6 +21,8 @@ import {
 import { findRoute, type Route, type RouteTarget } from '../routing/routes';
 import { checkBearer } from './auth';
 import { parseChatRequest } from './parse';
+import { UsageMeter } from './partial-usage';
+import { clientDisconnected, type TurnAborted, turnAbortOf } from './turn-abort';
 import type { TurnRecord } from './turn-record';
 
 /** Adds a conversation's images (issue: image context) to a turn; identity when absent. */
@@ -122,6 +124,7 @@ export function createChatHandler(deps: ChatDeps) {
       }
       await deps.admitTurn?.(record.sessionId);
     } catch (err) {
+      if (signal.aborted) return errorResponse(turnAborted(undefined).apiError, requestId);
       const apiErr = toApiError(err);
       if (apiErr.status >= 500) log.error('chat request failed', { error: err });
       finishRecord(apiErr.status, apiErr.code ?? apiErr.type);
@@ -147,11 +150,40 @@ export function createChatHandler(deps: ChatDeps) {
       record.ttftMs = upstream.firstEventMs;
     };
     const headers = { 'x-request-id': requestId };
+    const meter = new UsageMeter();
+
+    /**
+     * A turn stopped by its signal (client gone, invocation deadline) or by the host no longer
+     * reading its stream: the upstream and every attempt are already being aborted through the
+     * signal; record the turn once, with what it used so far. A barge-in is routine in voice:
+     * info, not warn. The upstream is settled as aborted, which no breaker counts.
+     */
+    function turnAborted(upstream: OpenStream | undefined): TurnAborted {
+      const reason = turnAbortOf(signal) ?? clientDisconnected();
+      if (upstream) {
+        upstream.abort(reason);
+        upstream.settle(new UpstreamError(reason.message, { errorClass: 'aborted' }));
+        const partial = meter.partial(request, {
+          name: upstream.target.provider,
+          kind: deps.providers.get(upstream.target.provider)?.kind,
+        });
+        if (partial) {
+          record.usage = partial.usage;
+          if (partial.estimated) record.usageEstimated = true;
+        }
+      }
+      const fields = { kind: reason.kind, afterFirstByte: upstream !== undefined };
+      if (reason.clientGone) log.info('turn aborted', fields);
+      else log.warn('turn aborted', fields);
+      finishRecord(reason.apiError.status, reason.apiError.code ?? reason.kind);
+      return reason;
+    }
 
     /** A turn that failed before any upstream byte reached the client: record it, once. */
     const turnFailed = (err: unknown): ApiError => {
-      const apiErr = toApiError(err);
       if (err instanceof AllTargetsFailedError) record.attempts = err.attempts;
+      if (signal.aborted) return turnAborted(undefined).apiError;
+      const apiErr = toApiError(err);
       log.warn('chat turn failed', { status: apiErr.status, code: apiErr.code, message: apiErr.message });
       finishRecord(
         apiErr.status,
@@ -166,7 +198,10 @@ export function createChatHandler(deps: ChatDeps) {
         upstream = await open();
         recordUpstream(upstream);
         const agg = new CompletionAggregator();
-        for await (const event of withIdleTimeout(upstream, idleTimeoutMs)) agg.add(event);
+        for await (const event of withIdleTimeout(upstream, idleTimeoutMs)) {
+          meter.add(event);
+          agg.add(event);
+        }
         upstream.settle();
         const completion = agg.result(identity);
         if (agg.usage) record.usage = agg.usage;
@@ -174,6 +209,7 @@ export function createChatHandler(deps: ChatDeps) {
         finishRecord(200);
         return jsonResponse(200, completion, headers);
       } catch (err) {
+        if (upstream && signal.aborted) return errorResponse(turnAborted(upstream).apiError, requestId);
         if (upstream && err instanceof UpstreamError) upstream.settle(err);
         return errorResponse(turnFailed(err), requestId);
       }
@@ -187,17 +223,26 @@ export function createChatHandler(deps: ChatDeps) {
       let ended = false;
       try {
         for await (const event of withIdleTimeout(upstream, idleTimeoutMs)) {
+          meter.add(event);
           const chunk = encoder.encode(event);
           if (chunk) yield sseData(chunk);
         }
-        for (const chunk of encoder.end()) yield sseData(chunk);
-        yield SSE_DONE;
+        // The upstream answered in full: the turn is complete whether or not the client reads
+        // the closing chunks.
         ended = true;
         upstream.settle();
         if (encoder.finalUsage) record.usage = encoder.finalUsage;
         record.finishReason = encoder.finalReason ?? 'stop';
         finishRecord(200);
+        for (const chunk of encoder.end()) yield sseData(chunk);
+        yield SSE_DONE;
       } catch (err) {
+        if (signal.aborted) {
+          ended = true;
+          const reason = turnAborted(upstream);
+          if (!reason.clientGone) yield sseError(reason.apiError.toBody());
+          return;
+        }
         const upErr =
           err instanceof UpstreamError ? err : toUpstreamError(err, upstream.target.provider, signal);
         upstream.settle(upErr);
@@ -207,15 +252,10 @@ export function createChatHandler(deps: ChatDeps) {
           errorClass: upErr.errorClass,
         });
         finishRecord(200, upErr.errorClass);
-        if (!signal.aborted) yield sseError(upErr.toBody());
+        yield sseError(upErr.toBody());
       } finally {
-        // Client went away (the host stopped iterating): stop the upstream too.
-        if (!ended) {
-          const gone = new UpstreamError('client disconnected', { errorClass: 'aborted' });
-          upstream.abort(gone);
-          upstream.settle(gone);
-          finishRecord(499, 'client_disconnected');
-        }
+        // The host stopped reading (its client went away): stop the upstream too.
+        if (!ended) turnAborted(upstream);
       }
     }
 
@@ -229,7 +269,7 @@ export function createChatHandler(deps: ChatDeps) {
           upstream = await open();
         } catch (err) {
           const apiErr = turnFailed(err);
-          if (!signal.aborted) yield sseError(apiErr.toBody());
+          if (!turnAbortOf(signal)?.clientGone) yield sseError(apiErr.toBody());
           return;
         }
         yield* pump(upstream);

@@ -20,6 +20,8 @@ export interface TurnRecord {
   ttftMs?: number;
   totalMs: number;
   usage?: Usage;
+  /** The turn was cut short and the upstream had not reported usage: `usage` is an estimate. */
+  usageEstimated?: true;
   finishReason?: string;
   /** Error class when the turn failed (before or after the first byte). */
   error?: string;

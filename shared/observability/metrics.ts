@@ -12,6 +12,7 @@ export function turnMetricsEmf(record: TurnRecord, stage: string, now = Date.now
   const metrics: { Name: string; Unit: string }[] = [
     { Name: 'Turns', Unit: 'Count' },
     { Name: 'TurnErrors', Unit: 'Count' },
+    { Name: 'ClientAborts', Unit: 'Count' },
     { Name: 'TotalMs', Unit: 'Milliseconds' },
     { Name: 'Fallbacks', Unit: 'Count' },
     { Name: 'Retries', Unit: 'Count' },
@@ -19,7 +20,9 @@ export function turnMetricsEmf(record: TurnRecord, stage: string, now = Date.now
   ];
   const values: Record<string, number> = {
     Turns: 1,
-    TurnErrors: record.error ? 1 : 0,
+    // A client that hangs up (a voice barge-in) is routine, not an error of ours.
+    TurnErrors: record.error && record.status !== 499 ? 1 : 0,
+    ClientAborts: record.status === 499 ? 1 : 0,
     TotalMs: record.totalMs,
     Fallbacks: Math.max(0, fallbacks),
     Retries: retries,

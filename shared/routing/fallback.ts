@@ -89,7 +89,14 @@ export class AllTargetsFailedError extends UpstreamError {
 }
 
 type Started =
-  | { ok: true; first: StreamEvent; it: AsyncIterator<StreamEvent>; ctrl: AbortController }
+  | {
+      ok: true;
+      first: StreamEvent;
+      it: AsyncIterator<StreamEvent>;
+      ctrl: AbortController;
+      /** Unlinks the turn's signal from this attempt, once its stream is over. */
+      detach: () => void;
+    }
   | { ok: false; error: UpstreamError };
 
 interface Running {
@@ -163,13 +170,20 @@ export async function openStream(
   ): void {
     const provider = providers.get(target.provider)!;
     const ctrl = new AbortController();
+    // The turn's signal stays linked to the attempt for as long as it runs: through the backoff
+    // sleep, the wait for the first event and, for the winner, the whole stream (until settle),
+    // so a client that hangs up stops the upstream wherever the turn is.
     const onClientAbort = () => ctrl.abort(deps.signal.reason);
-    deps.signal.addEventListener('abort', onClientAbort, { once: true });
+    const detach = () => deps.signal.removeEventListener('abort', onClientAbort);
+    if (deps.signal.aborted) ctrl.abort(deps.signal.reason);
+    else deps.signal.addEventListener('abort', onClientAbort, { once: true });
     const key = keySeq++;
     const run = async (): Promise<Started> => {
       await sleep(delayMs, ctrl.signal);
-      if (ctrl.signal.aborted)
+      if (ctrl.signal.aborted) {
+        detach();
         return { ok: false, error: toUpstreamError(ctrl.signal.reason, target.provider, ctrl.signal) };
+      }
       const timeoutMs = firstByteTimeout(target);
       const timer = setTimeout(() => {
         ctrl.abort(
@@ -180,6 +194,7 @@ export async function openStream(
           }),
         );
       }, timeoutMs);
+      let won = false;
       const prepared = deps.prepareRequest ? await deps.prepareRequest(target, request) : request;
       const it = provider
         .stream({
@@ -204,14 +219,15 @@ export async function openStream(
             code: 'upstream_empty_response',
           });
         }
-        return { ok: true, first: r.value, it, ctrl };
+        won = true;
+        return { ok: true, first: r.value, it, ctrl, detach };
       } catch (err) {
         ctrl.abort(err);
         void it.return?.().catch(() => {});
         return { ok: false, error: toUpstreamError(err, target.provider, ctrl.signal) };
       } finally {
         clearTimeout(timer);
-        deps.signal.removeEventListener('abort', onClientAbort);
+        if (!won) detach();
         aborted.catch(() => {});
       }
     };
@@ -304,6 +320,7 @@ export async function openStream(
         settle(error) {
           if (settled) return;
           settled = true;
+          result.detach();
           if (error && countsAsFailure(error))
             inBackground(breaker.recordFailure(run.target.id, run.admission, error.errorClass));
           else if (!error) inBackground(breaker.recordSuccess(run.target.id, run.admission));
@@ -312,7 +329,12 @@ export async function openStream(
     }
     const error = result.error;
     if (deps.signal.aborted) {
-      attempts.push({ target: run.target.id, outcome: 'aborted', retry: run.retry, hedge: run.hedge, ms });
+      // Every attempt still running (a hedge, a retry in its backoff) is being aborted through
+      // the same signal; the record names them all.
+      for (const r of [run, ...running.values()]) {
+        const rMs = r === run ? ms : now() - r.startedAt;
+        attempts.push({ target: r.target.id, outcome: 'aborted', retry: r.retry, hedge: r.hedge, ms: rMs });
+      }
       break;
     }
     attempts.push({

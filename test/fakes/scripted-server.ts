@@ -44,6 +44,15 @@ export interface RecordedRequest {
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
   rawBody: string;
+  /**
+   * How the answer ended: `completed` when it was written to the end, `aborted` when the client
+   * closed the connection first (a cancelled SDK call, a cut hedge). Unset while it is running.
+   */
+  outcome?: 'completed' | 'aborted';
+  /** performance.now() when the answer ended, either way. */
+  endedAt?: number;
+  /** SSE frames written so far: what the upstream has produced (and billed) for this request. */
+  framesSent: number;
 }
 
 /** A behaviour, or a function choosing one from the request (e.g. stream vs. JSON). */
@@ -67,6 +76,8 @@ export interface ScriptedServer {
   setDefault(responder: Responder): void;
   /** Resolves once `n` requests have arrived (useful with `hang`). */
   waitForRequests(n: number): Promise<void>;
+  /** Answers started and not yet ended: upstream work still going on. */
+  running(): number;
   /** Stops the server and destroys every open socket, hanging ones included. */
   close(): Promise<void>;
 }
@@ -102,6 +113,7 @@ async function writeEvents(
   res: ServerResponse,
   events: SseEvents,
   opts: { delayMs?: number; splitEvery?: number },
+  recorded: RecordedRequest,
 ): Promise<void> {
   for (const entry of events) {
     if (opts.delayMs) await sleep(opts.delayMs);
@@ -113,6 +125,7 @@ async function writeEvents(
       await writeFlushed(res, bytes.subarray(i, i + step));
       if (step < bytes.length) await nextTurn();
     }
+    recorded.framesSent += 1;
   }
 }
 
@@ -127,11 +140,11 @@ function startSse(res: ServerResponse, status = 200, headers: Readonly<Record<st
   res.flushHeaders();
 }
 
-async function answer(res: ServerResponse, behaviour: Behaviour): Promise<void> {
+async function answer(res: ServerResponse, behaviour: Behaviour, recorded: RecordedRequest): Promise<void> {
   switch (behaviour.kind) {
     case 'sse':
       startSse(res, behaviour.status, behaviour.headers);
-      await writeEvents(res, behaviour.events, behaviour);
+      await writeEvents(res, behaviour.events, behaviour, recorded);
       res.end();
       return;
     case 'json': {
@@ -148,11 +161,11 @@ async function answer(res: ServerResponse, behaviour: Behaviour): Promise<void> 
       return;
     case 'hangAfter':
       startSse(res);
-      await writeEvents(res, behaviour.events, behaviour);
+      await writeEvents(res, behaviour.events, behaviour, recorded);
       return;
     case 'cut':
       startSse(res);
-      await writeEvents(res, behaviour.events, behaviour);
+      await writeEvents(res, behaviour.events, behaviour, recorded);
       res.socket?.destroy();
       return;
     case 'wrongContentType':
@@ -205,25 +218,41 @@ export async function startScriptedServer(opts: ScriptedServerOptions = {}): Pro
         headers: req.headers,
         body: parseBody(rawBody),
         rawBody,
+        framesSent: 0,
       };
       requests.push(recorded);
+      // The answer ends when its response finishes or its connection closes, whichever is
+      // first: a close before the last byte was written is the client aborting.
+      res.once('close', () => {
+        recorded.outcome = res.writableFinished ? 'completed' : 'aborted';
+        recorded.endedAt = performance.now();
+      });
       for (const w of waiters.filter((w) => requests.length >= w.n)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
       const pathOnly = recorded.path.split('?')[0] ?? '/';
       if (paths && !paths.has(pathOnly)) {
-        await answer(res, {
-          kind: 'json',
-          status: 404,
-          body: {
-            error: { message: `no route for ${pathOnly}`, type: 'not_found_error', param: null, code: null },
+        await answer(
+          res,
+          {
+            kind: 'json',
+            status: 404,
+            body: {
+              error: {
+                message: `no route for ${pathOnly}`,
+                type: 'not_found_error',
+                param: null,
+                code: null,
+              },
+            },
           },
-        });
+          recorded,
+        );
         return;
       }
       const responder = queue.shift() ?? fallback;
-      await answer(res, typeof responder === 'function' ? responder(recorded) : responder);
+      await answer(res, typeof responder === 'function' ? responder(recorded) : responder, recorded);
     })().catch(() => {
       // The client went away mid-answer (aborts, cut tests): nothing left to answer.
       res.destroy();
@@ -249,6 +278,7 @@ export async function startScriptedServer(opts: ScriptedServerOptions = {}): Pro
     setDefault: (responder) => {
       fallback = responder;
     },
+    running: () => requests.filter((r) => r.outcome === undefined).length,
     waitForRequests: (n) =>
       requests.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
     close: () =>

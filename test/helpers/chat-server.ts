@@ -30,7 +30,10 @@ export async function startChatServer(
   // As the deployed function does at cold start: a lazily loaded SDK must not eat into a test's
   // first-byte timeout on a loaded machine.
   await warmRouteProviders(app, config);
-  const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes });
+  const served = await serveOnLoopback(app.handler, {
+    maxBodyBytes: config.maxBodyBytes,
+    bodyReadTimeoutMs: config.bodyReadTimeoutMs,
+  });
   return { url: served.url, app, turns, close: served.close };
 }
 

@@ -38,6 +38,8 @@ const HANDLERS: Record<string, string> = {
     }
     stream.end();
   });`,
+  // Buffered: never answers, so only the function timeout ends the invocation.
+  hang: 'export const handler = () => new Promise((resolve) => setTimeout(resolve, 60_000));',
   // Init fails: the module throws while loading.
   broken: 'throw new Error("cannot start"); export const handler = async () => ({});',
 };
@@ -48,14 +50,19 @@ let base: string;
 const urls = new Map<string, FunctionUrl>();
 const logs: string[] = [];
 
-function functionUrl(name: string, invokeMode: InvokeMode, limits: Partial<LambdaLimits> = {}): FunctionUrl {
+function functionUrl(
+  name: string,
+  invokeMode: InvokeMode,
+  limits: Partial<LambdaLimits> = {},
+  timeoutSeconds = 5,
+): FunctionUrl {
   const codeDir = join(dir, name);
   return new FunctionUrl({
     name,
     handler: 'index.handler',
     codeDir,
     projectRoot: process.cwd(),
-    timeoutSeconds: 5,
+    timeoutSeconds,
     memoryMb: 256,
     invokeMode,
     environment: {},
@@ -78,6 +85,7 @@ beforeAll(async () => {
   urls.set('failing', functionUrl('failing', 'RESPONSE_STREAM'));
   urls.set('silent', functionUrl('silent', 'RESPONSE_STREAM'));
   urls.set('broken', functionUrl('broken', 'BUFFERED'));
+  urls.set('hang', functionUrl('hang', 'BUFFERED', {}, 1));
   // The streamed-response limit (200 MB on Lambda), lowered so a small stream crosses it.
   urls.set('long', functionUrl('long', 'RESPONSE_STREAM', { streamedResponseBytes: 4096 }));
   server = createServer((req, res) => {
@@ -197,6 +205,18 @@ test('a stream ended without a write: a bare 200, the status and headers it set 
   expect(res.status).toBe(200);
   expect(res.headers.get('x-set')).toBeNull();
   expect(await res.text()).toBe('');
+});
+
+test('an invocation past the function timeout: the URL answers 502 and a fresh environment takes the next one', async () => {
+  const started = Date.now();
+  const res = await fetch(`${base}/hang`);
+  expect(res.status).toBe(502);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  expect(logs.join('\n')).toContain('Task timed out after 1.00 seconds');
+  expect((await fetch(`${base}/hang`)).status).toBe(502);
+  // A timed-out environment is never reused: each invocation had its own.
+  expect(urls.get('hang')!.environments).toHaveLength(2);
+  expect(urls.get('hang')!.environments[0]!.state).toBe('dead');
 });
 
 test('a module that throws at init: the URL answers 502 and the environment is replaced', async () => {

@@ -145,11 +145,15 @@ export class RecordingBreaker implements BreakerLike, BreakerSnapshotSource {
   }
 }
 
+export type LogLine = { level: string; msg: string } & Record<string, unknown>;
+
 export interface RunningService {
   url: string;
   app: ChatApp;
   /** Turn records, from the service's own `turn` log lines. */
   turns: TurnRecord[];
+  /** Every log line the service wrote, parsed. */
+  lines: LogLine[];
   close(): Promise<void>;
 }
 
@@ -163,8 +167,10 @@ export async function startChatService(
 ): Promise<RunningService> {
   const config = loadConfig(env);
   const turns: TurnRecord[] = [];
+  const lines: LogLine[] = [];
   const log = createLogger('info', {}, (line) => {
-    const entry = JSON.parse(line) as { msg: string } & Record<string, unknown>;
+    const entry = JSON.parse(line) as LogLine;
+    lines.push(entry);
     if (entry.msg === 'turn') turns.push(entry as unknown as TurnRecord);
   });
   const app = await createChatService({
@@ -173,8 +179,8 @@ export async function startChatService(
     documentClient: documentClientForTable,
     writeMetrics: () => {},
   });
-  const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes });
-  return { url: served.url, app, turns, close: served.close };
+  const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes, log });
+  return { url: served.url, app, turns, lines, close: served.close };
 }
 
 /** The hard deadline every consumer request runs under; a test that reaches it has found a hang. */

@@ -215,3 +215,41 @@ test('the client going away stops everything', async () => {
   expect(err.errorClass).toBe('aborted');
   expect(a.calls[0]!.signal.aborted).toBe(true);
 });
+
+// Regression (issue 9): the turn's signal used to be unlinked from an attempt once its first
+// event arrived, so a client hanging up mid-answer never reached the upstream call.
+test("after the first event, the turn's signal still aborts the winning stream; settling unlinks it", async () => {
+  const ctrl = new AbortController();
+  const a = scripted('a', ['ok']);
+  await openStream(routeOf(['a:x']), request, { ...deps([a]), signal: ctrl.signal });
+  ctrl.abort(new Error('gone'));
+  expect(a.calls[0]!.signal.aborted).toBe(true);
+
+  const later = new AbortController();
+  const b = scripted('a', ['ok']);
+  const settled = await openStream(routeOf(['a:x']), request, { ...deps([b]), signal: later.signal });
+  settled.settle();
+  later.abort(new Error('after the turn'));
+  expect(b.calls[0]!.signal.aborted).toBe(false);
+});
+
+test('a client gone while the breaker admits an attempt: the attempt is aborted at once', async () => {
+  const ctrl = new AbortController();
+  const a = scripted('a', ['hang']);
+  // The breaker's admit is where a turn waits (a DynamoDB read) just before an attempt starts.
+  const admitThenHangUp: BreakerLike = {
+    ...noBreaker,
+    admit: async (t) => {
+      const admission = await noBreaker.admit(t);
+      ctrl.abort(new Error('gone'));
+      return admission;
+    },
+  };
+  const err = await openStream(routeOf({ targets: ['a:x'], firstByteTimeoutMs: 5000 }), request, {
+    ...deps([a], admitThenHangUp),
+    signal: ctrl.signal,
+  }).catch((e) => e);
+  expect(err.errorClass).toBe('aborted');
+  // The upstream is never called (it used to be, and then hang until its first-byte timeout).
+  expect(a.calls).toHaveLength(0);
+});
