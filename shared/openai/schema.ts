@@ -72,6 +72,12 @@ const toolChoiceSchema = z.union([
   z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
 ]);
 
+/**
+ * ElevenLabs sends `max_tokens: -1` for "no limit" on every Custom LLM turn (found by the
+ * parser fuzzer): it means absent. Other values must be positive integers.
+ */
+const tokenLimitSchema = z.preprocess((v) => (v === -1 ? null : v), z.number().int().positive().nullish());
+
 export const chatRequestSchema = z.object({
   model: z.string().min(1),
   messages: z.array(messageSchema).min(1),
@@ -79,8 +85,8 @@ export const chatRequestSchema = z.object({
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  max_tokens: z.number().int().positive().nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
+  max_tokens: tokenLimitSchema,
+  max_completion_tokens: tokenLimitSchema,
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   presence_penalty: z.number().nullish(),
   frequency_penalty: z.number().nullish(),
