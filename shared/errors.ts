@@ -112,8 +112,10 @@ export class UpstreamError extends ApiError {
   constructor(
     message: string,
     opts: {
-      status?: 400 | 429 | 502 | 503 | 504;
+      /** 400 and 500 only for failures of our own request building (see localRequestError). */
+      status?: 400 | 429 | 500 | 502 | 503 | 504;
       upstreamStatus?: number;
+      param?: string | null;
       retryable?: boolean;
       retryAfterMs?: number;
       errorClass: string;
@@ -131,9 +133,12 @@ export class UpstreamError extends ApiError {
             ? 'invalid_request_error'
             : status === 503
               ? 'service_unavailable'
-              : 'upstream_error';
+              : status === 500
+                ? 'server_error'
+                : 'upstream_error';
     super(status, type, message, {
       code: opts.code ?? 'upstream_error',
+      param: opts.param ?? null,
       cause: opts.cause,
       ...(opts.retryAfterMs !== undefined && (status === 429 || status === 503)
         ? { retryAfterSeconds: Math.max(1, Math.ceil(opts.retryAfterMs / 1000)) }

@@ -1,5 +1,7 @@
-// The chat request body: JSON, then the zod schema; precise 400s that name the bad field.
+// The chat request body: JSON, a bound on its nesting, then the zod schema; precise 400s that
+// name the bad field.
 import { ValidationError } from '../errors';
+import { MAX_JSON_DEPTH, tooDeepPath } from '../http/json-depth';
 import { type ChatRequest, chatRequestSchema } from '../openai/schema';
 
 export function parseChatRequest(body: Buffer | string): ChatRequest {
@@ -18,6 +20,15 @@ export function parseChatRequest(body: Buffer | string): ChatRequest {
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new ValidationError('The request body must be a JSON object.', null, 'invalid_json');
+  }
+  // Before anything recursive touches it (validation, transforms, the SDKs' serialization).
+  const deep = tooDeepPath(json, MAX_JSON_DEPTH);
+  if (deep !== null) {
+    throw new ValidationError(
+      `'${deep}' is nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays.`,
+      deep,
+      'json_too_deep',
+    );
   }
   const parsed = chatRequestSchema.safeParse(json);
   if (!parsed.success) {

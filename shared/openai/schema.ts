@@ -72,6 +72,16 @@ const toolChoiceSchema = z.union([
   z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
 ]);
 
+/**
+ * ElevenLabs sends `max_tokens: -1` for "no limit" on every Custom LLM turn (found by the
+ * parser fuzzer), and other clients send 0 for the same: any number <= 0 means absent. Anything
+ * else must be a positive integer.
+ */
+const tokenLimitSchema = z.preprocess(
+  (v) => (typeof v === 'number' && v <= 0 ? null : v),
+  z.number().int().positive().nullish(),
+);
+
 export const chatRequestSchema = z.object({
   model: z.string().min(1),
   messages: z.array(messageSchema).min(1),
@@ -79,9 +89,8 @@ export const chatRequestSchema = z.object({
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  // ElevenLabs sends `max_tokens: -1` on every turn for "no limit"; it is read as absent.
-  max_tokens: z.union([z.literal(-1).transform(() => undefined), z.number().int().positive()]).nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
+  max_tokens: tokenLimitSchema,
+  max_completion_tokens: tokenLimitSchema,
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   presence_penalty: z.number().nullish(),
   frequency_penalty: z.number().nullish(),

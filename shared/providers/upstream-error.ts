@@ -1,6 +1,8 @@
 // Turns whatever an SDK call threw into an UpstreamError that says whether retrying or failing
-// over can help. Both official SDKs (openai, @anthropic-ai/sdk) share the same error shape.
-import { UpstreamError } from '../errors';
+// over can help, and whether the upstream did it at all: what we throw while building or sending
+// our own request is ours or the caller's, never the target's (issue 9, item 2).
+// Both official SDKs (openai, @anthropic-ai/sdk) share the same error shape.
+import { ApiError, UpstreamError } from '../errors';
 
 interface SdkErrorLike {
   name?: string;
@@ -57,7 +59,10 @@ export function toUpstreamError(err: unknown, provider: string, signal?: AbortSi
     if (e.name === 'APIUserAbortError' || e.name === 'AbortError' || signal?.aborted) {
       return new UpstreamError(`${provider}: request aborted`, { errorClass: 'aborted', cause: err });
     }
-    const timeout = e.name === 'APIConnectionTimeoutError';
+    // The openai SDK's error classes keep the name "Error" (and bundles minify class names), so
+    // its timeout is recognized by its message, as the SDK itself recognizes one.
+    const timeout =
+      e.name === 'APIConnectionTimeoutError' || (isSdkApiError(err) && /timed? ?out/i.test(e.message ?? ''));
     return new UpstreamError(`${provider}: ${timeout ? 'request timed out' : 'connection failed'}`, {
       status: timeout ? 504 : 502,
       errorClass: timeout ? 'timeout' : 'connection',
@@ -101,12 +106,121 @@ export function toUpstreamError(err: unknown, provider: string, signal?: AbortSi
   });
 }
 
+/** errorClass of a request the caller's input kept us from building: a 400 naming the field. */
+export const LOCAL_INVALID_REQUEST = 'local_invalid_request';
+/** errorClass of our own failure to build or send a request (a bug, an odd value): a logged 500. */
+export const LOCAL_INTERNAL_ERROR = 'local_internal_error';
+
+/** Whether the error was raised by this server before the upstream answered anything. */
+export function isLocalFailure(err: UpstreamError): boolean {
+  return err.errorClass === LOCAL_INVALID_REQUEST || err.errorClass === LOCAL_INTERNAL_ERROR;
+}
+
 /**
- * Whether this error counts against a target's circuit breaker: the provider is unhealthy
- * (5xx, 529, timeouts, connection errors), not the request (400s) or the client (aborts).
+ * An error raised while building or sending our request, before the upstream answered:
+ * an ApiError under 500 is the caller's (kept with its code and param), anything else ours.
+ */
+export function localRequestError(err: unknown, provider: string): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (err instanceof ApiError && err.status < 500) {
+    return new UpstreamError(err.message, {
+      status: 400,
+      errorClass: LOCAL_INVALID_REQUEST,
+      code: err.code ?? 'invalid_request',
+      param: err.param,
+      cause: err,
+    });
+  }
+  return new UpstreamError(`${provider}: the request could not be prepared`, {
+    status: 500,
+    errorClass: LOCAL_INTERNAL_ERROR,
+    code: 'internal_error',
+    cause: err,
+  });
+}
+
+/**
+ * An error object built by an official SDK about the upstream call: an HTTP error (with a
+ * status), a connection error or timeout (the fetch itself failed), an abort, a stream error
+ * event. Recognized by the fields its APIError constructor always sets, since the SDKs are
+ * loaded lazily (no instanceof) and the openai SDK's errors all carry the name "Error". Their
+ * base class (OpenAIError, AnthropicError: client-side checks before anything is sent) has none.
+ */
+function isSdkApiError(err: unknown): boolean {
+  return err instanceof Error && 'status' in err && 'headers' in err;
+}
+
+/** Error codes of a failed exchange with a server: socket, DNS, TLS and undici errors. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'EPROTO',
+]);
+const NETWORK_ERROR_CODE_PATTERN = /^(UND_ERR_|ERR_TLS_|ERR_SSL_|HPE_)|CERT|SELF_SIGNED/;
+
+/** Whether the error, or one of its causes, is a network failure talking to a server. */
+export function isNetworkError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || NETWORK_ERROR_CODE_PATTERN.test(code)))
+      return true;
+    if (e.message === 'socket hang up' || (e instanceof TypeError && e.message === 'fetch failed'))
+      return true;
+    e = e.cause;
+  }
+  return false;
+}
+
+/**
+ * Classifies what building and sending our request threw, up to the upstream's response
+ * headers: the upstream's doing (an abort, an SDK error about the call, a network failure)
+ * goes through `upstreamErrorOf`; anything else (our transform, serialization of odd values,
+ * an SDK's client-side check) never reached the upstream and is a local error.
+ */
+export function sendPhaseError(
+  err: unknown,
+  provider: string,
+  signal: AbortSignal,
+  upstreamErrorOf: (err: unknown, provider: string, signal: AbortSignal) => UpstreamError = toUpstreamError,
+): UpstreamError {
+  if (signal.aborted) return upstreamErrorOf(signal.reason ?? err, provider, signal);
+  if (err instanceof UpstreamError) return err;
+  if (isSdkApiError(err) || isNetworkError(err)) return upstreamErrorOf(err, provider, signal);
+  return localRequestError(err, provider);
+}
+
+/** Runs a provider's build-and-send step; what it throws is classified by `sendPhaseError`. */
+export async function sendUpstreamRequest<T>(
+  provider: string,
+  signal: AbortSignal,
+  send: () => Promise<T>,
+  upstreamErrorOf?: (err: unknown, provider: string, signal: AbortSignal) => UpstreamError,
+): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    throw sendPhaseError(err, provider, signal, upstreamErrorOf);
+  }
+}
+
+/**
+ * Whether this error counts against a target's circuit breaker: only what the upstream did
+ * (5xx, 529, timeouts, connection errors, broken streams), not the request (400s), the client
+ * (aborts), rate limits, or this server's own failures before the upstream answered.
  */
 export function countsAsFailure(err: UpstreamError): boolean {
   if (err.errorClass === 'aborted' || err.errorClass === 'http_4xx_request' || err.errorClass === 'http_429')
     return false;
-  return true;
+  return !isLocalFailure(err);
 }

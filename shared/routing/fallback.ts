@@ -7,7 +7,13 @@ import { UpstreamError } from '../errors';
 import type { ChatRequest } from '../openai/schema';
 import type { Providers } from '../providers/registry';
 import type { StreamEvent } from '../providers/types';
-import { countsAsFailure, toUpstreamError } from '../providers/upstream-error';
+import {
+  countsAsFailure,
+  isLocalFailure,
+  LOCAL_INTERNAL_ERROR,
+  localRequestError,
+  toUpstreamError,
+} from '../providers/upstream-error';
 import type { Admission, BreakerLike } from './breaker-types';
 import { type Route, type RouteTarget, targetModel } from './routes';
 
@@ -195,22 +201,31 @@ export async function openStream(
         );
       }, timeoutMs);
       let won = false;
-      const prepared = deps.prepareRequest ? await deps.prepareRequest(target, request) : request;
-      const it = provider
-        .stream({
-          model: targetModel(target, request.model),
-          request: prepared,
-          signal: ctrl.signal,
-          overrides: target.options,
-        })
-        [Symbol.asyncIterator]();
       // Some upstream calls cannot be interrupted promptly; the abort promise makes sure a
       // timeout or a cancelled hedge settles this attempt at once anyway.
       const aborted = new Promise<never>((_, reject) => {
         if (ctrl.signal.aborted) reject(ctrl.signal.reason);
         ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason), { once: true });
       });
+      let it: AsyncIterator<StreamEvent> | undefined;
       try {
+        // Image delivery for this target is our own work: its failure is never the target's.
+        const prepared = deps.prepareRequest
+          ? await Promise.race([
+              deps.prepareRequest(target, request).catch((err: unknown) => {
+                throw localRequestError(err, target.provider);
+              }),
+              aborted,
+            ])
+          : request;
+        it = provider
+          .stream({
+            model: targetModel(target, request.model),
+            request: prepared,
+            signal: ctrl.signal,
+            overrides: target.options,
+          })
+          [Symbol.asyncIterator]();
         const r = await Promise.race([it.next(), aborted]);
         if (r.done) {
           throw new UpstreamError(`${target.id} returned an empty response`, {
@@ -223,7 +238,7 @@ export async function openStream(
         return { ok: true, first: r.value, it, ctrl, detach };
       } catch (err) {
         ctrl.abort(err);
-        void it.return?.().catch(() => {});
+        void it?.return?.().catch(() => {});
         return { ok: false, error: toUpstreamError(err, target.provider, ctrl.signal) };
       } finally {
         clearTimeout(timer);
@@ -348,11 +363,22 @@ export async function openStream(
     });
     if (countsAsFailure(error))
       inBackground(breaker.recordFailure(run.target.id, run.admission, error.errorClass));
-    deps.log?.('warn', 'upstream attempt failed', {
-      target: run.target.id,
-      errorClass: error.errorClass,
-      retry: run.retry,
-    });
+    if (error.errorClass === LOCAL_INTERNAL_ERROR) {
+      // Our own bug or an odd value we could not serialize: the client gets a 500, we get the cause.
+      deps.log?.('error', 'request for target could not be prepared', {
+        target: run.target.id,
+        errorClass: error.errorClass,
+        error: error.cause,
+        stack:
+          error.cause instanceof Error ? error.cause.stack?.split('\n').slice(0, 6).join('\n') : undefined,
+      });
+    } else {
+      deps.log?.('warn', 'upstream attempt failed', {
+        target: run.target.id,
+        errorClass: error.errorClass,
+        retry: run.retry,
+      });
+    }
     // A half-open probe is a single request: its failure has just re-opened the breaker, so
     // another try would be a second probe. Fail over instead.
     if (error.retryable && !run.admission.probe && run.retry < settings.maxRetriesPerTarget) {
@@ -390,6 +416,22 @@ function allFailed(
   }
   const all = (pred: (e: UpstreamError) => boolean) =>
     errors.length === failures.length && errors.every(pred);
+  // Nothing reached an upstream: the caller's request (its 400, field named) or our own failure.
+  if (all(isLocalFailure)) {
+    const ours = errors.find((e) => e.errorClass === LOCAL_INTERNAL_ERROR);
+    const first = ours ?? errors[0]!;
+    return new AllTargetsFailedError(
+      ours ? 'Internal server error while preparing the upstream request.' : first.message,
+      {
+        status: ours ? 500 : 400,
+        errorClass: first.errorClass,
+        code: first.code ?? 'internal_error',
+        param: ours ? null : first.param,
+        cause: first.cause,
+      },
+      attempts,
+    );
+  }
   if (all((e) => e.status === 400)) {
     return new AllTargetsFailedError(
       `${prefix}: ${summary}`,

@@ -5,6 +5,7 @@ import { isProviderConfigured, type ProviderConfig } from '../../config';
 import { UpstreamError } from '../../errors';
 import { type SdkProviderOptions, sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
+import { sendUpstreamRequest } from '../upstream-error';
 import { toAnthropicRequest } from './request';
 import { anthropicStreamToEvents } from './stream';
 import { toAnthropicUpstreamError } from './upstream-errors';
@@ -48,13 +49,22 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
           code: 'provider_not_configured',
         });
       }
+      // Up to the response headers, what throws may be ours (the transform, serializing the
+      // body, the SDK's own checks); sendUpstreamRequest tells it apart from the upstream's doing.
+      const upstream = await sendUpstreamRequest(
+        cfg.name,
+        call.signal,
+        async () => {
+          const body = toAnthropicRequest(call.request, call.model, {
+            defaultMaxTokens: opts.defaultMaxTokens,
+            maxTokens: call.overrides?.maxTokens,
+          });
+          const sdk = await getClient(apiKey);
+          return sdk.messages.create(body, { signal: call.signal });
+        },
+        toAnthropicUpstreamError,
+      );
       try {
-        const body = toAnthropicRequest(call.request, call.model, {
-          defaultMaxTokens: opts.defaultMaxTokens,
-          maxTokens: call.overrides?.maxTokens,
-        });
-        const sdk = await getClient(apiKey);
-        const upstream = await sdk.messages.create(body, { signal: call.signal });
         yield* anthropicStreamToEvents(upstream, cfg.name);
       } catch (err) {
         throw toAnthropicUpstreamError(err, cfg.name, call.signal);

@@ -2,7 +2,7 @@
 // byte (which the SDK throws as an APIError without a status), and everything else via the
 // shared mapping.
 import { ApiError, UpstreamError } from '../../errors';
-import { toUpstreamError } from '../upstream-error';
+import { localRequestError, toUpstreamError } from '../upstream-error';
 
 /** The body of an Anthropic `error` event (and of its HTTP error responses). */
 export interface AnthropicErrorDetail {
@@ -66,10 +66,10 @@ export function anthropicErrorToUpstreamError(
  * over the error it caused: the SDK ends an aborted stream silently, which would otherwise
  * read as a truncated answer.
  */
-export function toAnthropicUpstreamError(err: unknown, provider: string, signal: AbortSignal): ApiError {
+export function toAnthropicUpstreamError(err: unknown, provider: string, signal: AbortSignal): UpstreamError {
   if (signal.aborted) return toUpstreamError(signal.reason ?? err, provider, signal);
   // Our own request-translation errors (an unsupported image, ...) are the client's to see.
-  if (err instanceof ApiError) return err;
+  if (err instanceof ApiError) return localRequestError(err, provider);
   const streamError = asStreamErrorEvent(err);
   if (streamError) return anthropicErrorToUpstreamError(streamError, provider, err);
   return toUpstreamError(err, provider, signal);

@@ -4,7 +4,7 @@ import type { ProviderConfig } from '../../config';
 import { isProviderConfigured } from '../../config';
 import { type SdkProviderOptions, sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
-import { toUpstreamError } from '../upstream-error';
+import { sendUpstreamRequest, toUpstreamError } from '../upstream-error';
 import { toOpenAIRequest } from './request';
 import { openaiChunksToEvents } from './stream';
 
@@ -35,10 +35,14 @@ export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOp
       await getClient();
     },
     async *stream(call: TargetCall): AsyncGenerator<StreamEvent> {
-      try {
+      // Up to the response headers, what throws may be ours (the transform, serializing the
+      // body, the SDK's own checks); sendUpstreamRequest tells it apart from the upstream's doing.
+      const upstream = await sendUpstreamRequest(cfg.name, call.signal, async () => {
         const body = toOpenAIRequest(call.request, call.model, { dialect, ...call.overrides });
         const sdk = await getClient();
-        const upstream = await sdk.chat.completions.create(body, { signal: call.signal });
+        return sdk.chat.completions.create(body, { signal: call.signal });
+      });
+      try {
         yield* openaiChunksToEvents(upstream, cfg.name);
       } catch (err) {
         // After an abort (idle or first-byte timeout, lost hedge, client gone) its reason is the

@@ -7,6 +7,7 @@ import { type ChatRequest, chatRequestSchema } from '../../../shared/openai/sche
 import { createAnthropicProvider } from '../../../shared/providers/anthropic';
 import { createHttpTransport, type FetchLike } from '../../../shared/providers/http-transport';
 import type { Provider, StreamEvent, TargetCall } from '../../../shared/providers/types';
+import { countsAsFailure } from '../../../shared/providers/upstream-error';
 import {
   anthropicError,
   anthropicErrorEvent,
@@ -286,7 +287,7 @@ describe.each(transports)('through %s', (_name, transport) => {
     expect(error).toMatchObject({ retryable: true, errorClass: 'timeout', status: 504 });
   });
 
-  test('a request the translation refuses fails with a ValidationError and never reaches the upstream', async () => {
+  test("a request the translation refuses is the caller's 400, never reaches the upstream, never counts", async () => {
     const request = chatRequestSchema.parse({
       model: 'm',
       messages: [
@@ -294,7 +295,13 @@ describe.each(transports)('through %s', (_name, transport) => {
       ],
     });
     const { error } = await collectUntilError(provider.stream(call({ request })));
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({
+      status: 400,
+      errorClass: 'local_invalid_request',
+      param: 'messages[0].content[0].image_url.url',
+    });
+    expect((error as UpstreamError).cause).toBeInstanceOf(ValidationError);
+    expect(countsAsFailure(error as UpstreamError)).toBe(false);
     expect(server.requests).toHaveLength(0);
   });
 
