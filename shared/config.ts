@@ -30,6 +30,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Milliseconds the local host waits for a whole request body before answering 408. */
   bodyReadTimeoutMs: number;
+  /** One live turn per conversation: a newer turn of a conversation stops the older one. */
+  liveTurns: { enabled: boolean; pollMs: number };
   /** Default milliseconds to wait for an upstream's first event (per target overridable). */
   firstByteTimeoutMs: number;
   /** Upper bound on one upstream request, first byte to last. */
@@ -219,6 +221,10 @@ export function loadConfig(env: Env): Config {
     echoFallback: fallback?.echo ?? false,
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024),
     bodyReadTimeoutMs: int(env, 'BODY_READ_TIMEOUT_MS', DEFAULT_BODY_READ_TIMEOUT_MS),
+    liveTurns: {
+      enabled: oneOf(env, 'SUPERSEDE_TURNS', ['true', 'false'], 'true') === 'true',
+      pollMs: int(env, 'LIVE_TURN_POLL_MS', 250, 0),
+    },
     firstByteTimeoutMs: int(env, 'FIRST_BYTE_TIMEOUT_MS', 8000),
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 120_000),
     upstreamHttp: oneOf(env, 'UPSTREAM_HTTP', ['node', 'fetch'], 'node'),

@@ -11,6 +11,7 @@ import { estimateCostUsd, priceCatalogFrom } from '../../shared/limits/prices';
 import type { Logger } from '../../shared/observability/log';
 import { turnMetricsEmf } from '../../shared/observability/metrics';
 import type { CircuitBreaker } from '../../shared/routing/breaker';
+import { LiveTurns } from '../../shared/turns/live-turns';
 
 export interface ChatServiceOptions {
   config: Config;
@@ -51,14 +52,25 @@ export async function createChatService(opts: ChatServiceOptions): Promise<ChatA
   const table = config.storage.controlTable;
   let breaker: CircuitBreaker | undefined;
   let budget: SessionBudget | undefined;
+  let liveTurns: LiveTurns | undefined;
   if (table) {
     const doc = opts.documentClient ?? (await createDocumentClient(config));
-    const [breakerModule, budgetModule] = await Promise.all([
+    const [breakerModule, budgetModule, liveTurnStoreModule] = await Promise.all([
       import('../../shared/routing/breaker'),
       import('../../shared/limits/budget'),
+      import('../../shared/turns/live-turn-store'),
     ]);
     breaker = new breakerModule.CircuitBreaker({ client: doc, tableName: table, log: controlLog });
     budget = new budgetModule.SessionBudget({ client: doc, tableName: table, log: controlLog });
+    // On Lambda a newer turn of a conversation always lands in another execution environment
+    // (this one is busy streaming): the control table is how it reaches the older turn.
+    if (config.liveTurns.enabled) {
+      liveTurns = new LiveTurns({
+        store: new liveTurnStoreModule.DynamoLiveTurnStore({ client: doc, tableName: table }),
+        pollMs: config.liveTurns.pollMs,
+        log: controlLog,
+      });
+    }
   }
   const prices = priceCatalogFrom(config.modelPricesJson);
   const writeMetrics = opts.writeMetrics ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -94,6 +106,7 @@ export async function createChatService(opts: ChatServiceOptions): Promise<ChatA
     ...(breaker ? { breaker } : {}),
     ...(opts.enricher ? { enricher: opts.enricher } : {}),
     onTurnEnd,
+    ...(liveTurns ? { liveTurns } : {}),
     ...(budget && budgeted
       ? {
           admitTurn: async (sessionId: string | undefined) => {

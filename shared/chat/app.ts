@@ -7,6 +7,7 @@ import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fallback';
+import { LiveTurns } from '../turns/live-turns';
 import { checkBearer } from './auth';
 import { type ChatDeps, createChatHandler, type TurnEnricher } from './handler';
 import type { TurnRecord } from './turn-record';
@@ -56,6 +57,7 @@ export interface ChatAppOptions {
   fallback?: Partial<FallbackSettings>;
   streamIdleTimeoutMs?: number;
   providers?: Providers;
+  liveTurns?: LiveTurns;
 }
 
 export interface ChatApp {
@@ -69,6 +71,13 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
   const { config, log } = opts;
   const providers = opts.providers ?? createProviders(config, log);
   const breaker = opts.breaker ?? noBreaker;
+  // Without a shared store (no control table), a newer turn still stops an older one running in
+  // this same process.
+  const liveTurns =
+    opts.liveTurns ??
+    (config.liveTurns.enabled
+      ? new LiveTurns({ log: (level, msg, fields) => log[level](msg, fields) })
+      : undefined);
   const chat = createChatHandler({
     config,
     providers,
@@ -83,6 +92,7 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     ...(opts.admitTurn ? { admitTurn: opts.admitTurn } : {}),
     ...(opts.onTurnEnd ? { onTurnEnd: opts.onTurnEnd } : {}),
     ...(opts.streamIdleTimeoutMs ? { streamIdleTimeoutMs: opts.streamIdleTimeoutMs } : {}),
+    ...(liveTurns ? { liveTurns } : {}),
   });
 
   async function health(): Promise<HealthReport> {

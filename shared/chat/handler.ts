@@ -2,6 +2,7 @@
 // images, open an upstream stream (with failover) and encode it as SSE or one JSON object.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
+import { conversationKey } from '../context/resolve-session';
 import { type ApiError, NotFoundError, PayloadTooLargeError, toApiError, UpstreamError } from '../errors';
 import { type HttpRequest, type HttpResponse, jsonResponse } from '../http/types';
 import type { Logger } from '../observability/log';
@@ -19,6 +20,7 @@ import {
   openStream,
 } from '../routing/fallback';
 import { findRoute, type Route, type RouteTarget } from '../routing/routes';
+import type { LiveTurn, LiveTurns } from '../turns/live-turns';
 import { checkBearer } from './auth';
 import { parseChatRequest } from './parse';
 import { UsageMeter } from './partial-usage';
@@ -49,6 +51,8 @@ export interface ChatDeps {
   /** Checked before any upstream call (per-session budgets); throws an ApiError to refuse. */
   admitTurn?: (sessionId: string | undefined) => Promise<void>;
   onTurnEnd?: (record: TurnRecord) => void;
+  /** One live turn per conversation: a turn that begins stops the older one of its conversation. */
+  liveTurns?: LiveTurns;
   /** Milliseconds without an upstream event, mid-stream, before the stream is ended with an error. */
   streamIdleTimeoutMs?: number;
   now?: () => number;
@@ -70,8 +74,12 @@ export function createChatHandler(deps: ChatDeps) {
   const now = deps.now ?? Date.now;
   const idleTimeoutMs = deps.streamIdleTimeoutMs ?? 30_000;
 
-  return async function handleChat(http: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+  return async function handleChat(http: HttpRequest, hostSignal: AbortSignal): Promise<HttpResponse> {
     const t0 = now();
+    // The host's signal (client gone, invocation deadline); once the turn is known to belong to a
+    // conversation, also a newer turn of that conversation.
+    let signal = hostSignal;
+    let live: LiveTurn | undefined;
     const requestId = randomUUID();
     const log = deps.log.child({ requestId });
     const record: TurnRecord = {
@@ -88,6 +96,7 @@ export function createChatHandler(deps: ChatDeps) {
       record.status = status;
       if (error) record.error = error;
       record.totalMs = now() - t0;
+      live?.end();
       deps.onTurnEnd?.(record);
     };
 
@@ -102,6 +111,10 @@ export function createChatHandler(deps: ChatDeps) {
         );
       }
       request = parseChatRequest(http.body);
+      if (deps.liveTurns) {
+        live = deps.liveTurns.begin(conversationKey(request, http.headers), requestId);
+        signal = AbortSignal.any([hostSignal, live.signal]);
+      }
       record.requestedModel = request.model;
       record.stream = request.stream === true;
       const found = findRoute(deps.config.routes, request.model);
@@ -173,7 +186,7 @@ export function createChatHandler(deps: ChatDeps) {
         }
       }
       const fields = { kind: reason.kind, afterFirstByte: upstream !== undefined };
-      if (reason.clientGone) log.info('turn aborted', fields);
+      if (reason.routine) log.info('turn aborted', fields);
       else log.warn('turn aborted', fields);
       finishRecord(reason.apiError.status, reason.apiError.code ?? reason.kind);
       return reason;

@@ -3,7 +3,10 @@
 // with one of these as the reason; the chat handler reads it back to end the turn the same way.
 import { ApiError } from '../errors';
 
-export type TurnAbortKind = 'client_disconnected' | 'invocation_deadline';
+export type TurnAbortKind = 'client_disconnected' | 'invocation_deadline' | 'superseded';
+
+/** The error code (and turn-record error) of a turn stopped by a newer turn of its conversation. */
+export const TURN_SUPERSEDED = 'turn_superseded';
 
 export class TurnAborted extends Error {
   readonly kind: TurnAbortKind;
@@ -12,15 +15,18 @@ export class TurnAborted extends Error {
    * listening (not the case when it hung up) gets it as the error response or SSE error event.
    */
   readonly apiError: ApiError;
-  /** The client is gone: an expected event in voice (barge-in), logged at info, never an error. */
+  /** The client is gone: nothing more is written to it. */
   readonly clientGone: boolean;
+  /** An expected event in voice (a barge-in, seen either way): logged at info, never an error. */
+  readonly routine: boolean;
 
-  constructor(kind: TurnAbortKind, apiError: ApiError, clientGone: boolean) {
+  constructor(kind: TurnAbortKind, apiError: ApiError, clientGone: boolean, routine = clientGone) {
     super(apiError.message);
     this.name = 'TurnAborted';
     this.kind = kind;
     this.apiError = apiError;
     this.clientGone = clientGone;
+    this.routine = routine;
   }
 }
 
@@ -41,6 +47,21 @@ export function invocationDeadline(remainingMs: number): TurnAborted {
     { code: 'invocation_deadline' },
   );
   return new TurnAborted('invocation_deadline', error, false);
+}
+
+/**
+ * A newer turn of the same conversation started (the user interrupted, and ElevenLabs sent the
+ * next turn). Whoever still listens gets a 409 error object or SSE error event; the turn is
+ * recorded as superseded, with what it used so far.
+ */
+export function superseded(byTurnId: string | undefined): TurnAborted {
+  const error = new ApiError(
+    409,
+    'invalid_request_error',
+    `A newer turn of this conversation started${byTurnId ? ` (${byTurnId})` : ''}; this one was stopped.`,
+    { code: TURN_SUPERSEDED },
+  );
+  return new TurnAborted('superseded', error, false, true);
 }
 
 /**

@@ -48,3 +48,15 @@ export function findSessionRef(
   }
   return undefined;
 }
+
+/**
+ * The key that names a turn's conversation for "one live turn per conversation": the session or
+ * conversation id the turn carries, as findSessionRef finds it (no lookup), or none.
+ */
+export function conversationKey(
+  req: ChatRequest,
+  headers: Readonly<Record<string, string>>,
+): string | undefined {
+  const ref = findSessionRef(req, headers);
+  return ref ? `${ref.kind}#${ref.id}` : undefined;
+}

@@ -1,6 +1,7 @@
 // CloudWatch metrics in Embedded Metric Format: one JSON log line per turn that CloudWatch turns
 // into metrics, with no API call on the hot path (hand-rolled: the format is a few fields, and
 // the chat bundle's cold start matters more than a dependency).
+import { TURN_SUPERSEDED } from '../chat/turn-abort';
 import type { TurnRecord } from '../chat/turn-record';
 
 export const METRICS_NAMESPACE = 'ElevenLabsVision';
@@ -13,6 +14,7 @@ export function turnMetricsEmf(record: TurnRecord, stage: string, now = Date.now
     { Name: 'Turns', Unit: 'Count' },
     { Name: 'TurnErrors', Unit: 'Count' },
     { Name: 'ClientAborts', Unit: 'Count' },
+    { Name: 'SupersededTurns', Unit: 'Count' },
     { Name: 'TotalMs', Unit: 'Milliseconds' },
     { Name: 'Fallbacks', Unit: 'Count' },
     { Name: 'Retries', Unit: 'Count' },
@@ -20,9 +22,11 @@ export function turnMetricsEmf(record: TurnRecord, stage: string, now = Date.now
   ];
   const values: Record<string, number> = {
     Turns: 1,
-    // A client that hangs up (a voice barge-in) is routine, not an error of ours.
-    TurnErrors: record.error && record.status !== 499 ? 1 : 0,
+    // A client that hangs up, or a turn stopped by a newer turn of its conversation (both are a
+    // voice barge-in), is routine, not an error of ours.
+    TurnErrors: record.error && record.status !== 499 && record.error !== TURN_SUPERSEDED ? 1 : 0,
     ClientAborts: record.status === 499 ? 1 : 0,
+    SupersededTurns: record.error === TURN_SUPERSEDED ? 1 : 0,
     TotalMs: record.totalMs,
     Fallbacks: Math.max(0, fallbacks),
     Retries: retries,

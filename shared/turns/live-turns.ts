@@ -2,24 +2,14 @@
 // request and sends the next turn; on Lambda nothing tells the old invocation, so the newer turn
 // of the same conversation is the signal. A turn that begins stops any older turn of its
 // conversation: at once on this container, within one poll of the control table on any other.
+import { inBackground } from '../background';
+import { superseded } from '../chat/turn-abort';
 import { type ControlLog, controlTableUnavailable } from '../limits/control-table';
 import { ThrottledErrorLog } from '../observability/throttled-error-log';
 import type { LiveTurnStore } from './live-turn-store';
 
-/** Why a turn was stopped: a newer turn of its conversation started. */
-export class TurnSupersededError extends Error {
-  constructor(readonly byTurnId: string | undefined) {
-    super('a newer turn of this conversation started');
-    this.name = 'TurnSupersededError';
-  }
-}
-
-export function isSuperseded(reason: unknown): reason is TurnSupersededError {
-  return reason instanceof TurnSupersededError;
-}
-
 export interface LiveTurn {
-  /** Aborts (with a TurnSupersededError) when a newer turn of the conversation starts. */
+  /** Aborts (with a `superseded` TurnAborted) when a newer turn of the conversation starts. */
   readonly signal: AbortSignal;
   /** The turn is over: stop watching and let the conversation go. */
   end(): void;
@@ -62,7 +52,7 @@ export class LiveTurns {
   begin(conversationKey: string | undefined, turnId: string): LiveTurn {
     if (!conversationKey) return UNWATCHED;
     const ctrl = new AbortController();
-    this.local.get(conversationKey)?.ctrl.abort(new TurnSupersededError(turnId));
+    this.local.get(conversationKey)?.ctrl.abort(superseded(turnId));
     this.local.set(conversationKey, { turnId, ctrl });
 
     let timer: NodeJS.Timeout | undefined;
@@ -84,7 +74,7 @@ export class LiveTurns {
         try {
           const holder = await store.holder(conversationKey);
           if (!ended && holder !== undefined && holder !== turnId) {
-            ctrl.abort(new TurnSupersededError(holder));
+            ctrl.abort(superseded(holder));
           }
         } catch (err) {
           this.errors.report(err, { operation: 'read live turn' });
@@ -94,15 +84,18 @@ export class LiveTurns {
       };
       // The claim is not awaited by the turn: it must not delay the first token. Polling starts
       // once it has landed (or failed), so a turn never reads its own claim before writing it.
-      store
+      // Tracked as background work: on Lambda a short turn's invocation must not end (and freeze)
+      // with the claim half-sent, or the next turn of the conversation would not see it.
+      const claimed = store
         .claim(conversationKey, { turnId, startedAt: this.now() })
-        .catch((err: unknown) => this.errors.report(err, { operation: 'claim live turn' }))
-        .then(() => {
-          if (ended) return;
-          timer = setInterval(() => void check(), this.pollMs);
-          // A poll never keeps a process (or a Lambda invocation) alive on its own.
-          timer.unref();
-        });
+        .catch((err: unknown) => this.errors.report(err, { operation: 'claim live turn' }));
+      inBackground(claimed);
+      void claimed.then(() => {
+        if (ended) return;
+        timer = setInterval(() => void check(), this.pollMs);
+        // A poll never keeps a process (or a Lambda invocation) alive on its own.
+        timer.unref();
+      });
     }
     return { signal: ctrl.signal, end };
   }
