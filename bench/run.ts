@@ -7,6 +7,7 @@ import { benchChat } from './chat';
 import { benchColdstart } from './coldstart';
 import { benchImages } from './images';
 import { benchResilience } from './resilience';
+import { benchSupersede } from './supersede';
 import { benchTransport } from './transport';
 
 const quick = process.argv.includes('--quick');
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
   if (want('bargein')) {
     const { markdown } = await benchBargein({ quick });
     sections.push(['bargein', markdown]);
+  }
+  if (want('supersede')) {
+    const { markdown } = await benchSupersede({ quick });
+    sections.push(['supersede', markdown]);
   }
   if (want('bundle')) {
     const { markdown } = await benchBundle({ quick });
