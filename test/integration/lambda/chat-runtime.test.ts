@@ -8,8 +8,12 @@ import { contentOf, expectErrorEnding, parseSseStrict } from '../resilience/harn
 import { type Bundles, buildBundles, type RunningLambdaApp, startRuntimeApp } from './harness';
 
 const CHAT_KEY = 'lambda-chat-key';
-/** Short, so the timeout test is quick; every other turn here ends within a few hundred ms. */
-const TIMEOUT_SECONDS = 2;
+/**
+ * Short, so the deadline test is quick, yet long enough that the adapter's deadline (1.5 s before
+ * the limit) leaves a cold turn on a loaded machine its time; every other turn here ends within a
+ * few hundred ms.
+ */
+const TIMEOUT_SECONDS = 4;
 
 let bundles: Bundles;
 let upstream: FakeOpenAIServer;
