@@ -14,6 +14,7 @@ import { openaiReply, startOpenAIServer } from '../test/fakes/openai-server';
 import type { ScriptedServer } from '../test/fakes/scripted-server';
 import { hangUpAfter } from '../test/helpers/hang-up';
 import { serveOnLoopback } from '../test/helpers/serve';
+import { voiceTurnBody } from '../test/helpers/voice-turn';
 import { buildBundles, startRuntimeApp } from '../test/integration/lambda/harness';
 import { isOpenAIToken, timedStream } from './lib/sse-client';
 import { median, percentile, table } from './lib/stats';
@@ -24,19 +25,6 @@ const INTERRUPT_AFTER_MS = 1000;
 const CHAT_KEY = 'bench-key';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function turnBody(text: string) {
-  return {
-    model: 'gpt-4o',
-    stream: true,
-    max_tokens: -1,
-    user_id: 'caller',
-    messages: [
-      { role: 'system', content: 'You can see.' },
-      { role: 'user', content: text },
-    ],
-  };
-}
 
 interface Interrupted {
   runningAfter1s: number;
@@ -64,7 +52,7 @@ async function interruptOnLambda(
         fetch(`${run.app.url}/v1/chat/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...auth },
-          body: JSON.stringify(turnBody('hi')),
+          body: JSON.stringify(voiceTurnBody('hi')),
         }).then((r) => r.text()),
       ),
     );
@@ -74,7 +62,7 @@ async function interruptOnLambda(
     const ids = Array.from({ length: conversations }, (_, i) => `conv_bench_${Date.now()}_${i}`);
     await Promise.all(
       ids.map((id) =>
-        hangUpAfter(run.app.url, turnBody('Describe the room.'), INTERRUPT_AFTER_MS, {
+        hangUpAfter(run.app.url, voiceTurnBody('Describe the room.'), INTERRUPT_AFTER_MS, {
           ...auth,
           'x-conversation-id': id,
         }),
@@ -87,7 +75,7 @@ async function interruptOnLambda(
       fetch(`${run.app.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...auth, 'x-conversation-id': id },
-        body: JSON.stringify(turnBody('Stop, look at this.')),
+        body: JSON.stringify(voiceTurnBody('Stop, look at this.')),
       }).then((r) => r.text()),
     );
     await sleep(1000);
@@ -153,7 +141,7 @@ async function costInProcess(upstream: ScriptedServer, turns: number, watched: b
     for (let i = 0; i < turns; i++) {
       const r = await timedStream(
         `${served.url}/v1/chat/completions`,
-        turnBody('hi'),
+        voiceTurnBody('hi'),
         { 'x-conversation-id': `conv_cost_${i}` },
         isOpenAIToken,
       );

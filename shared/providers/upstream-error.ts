@@ -2,7 +2,9 @@
 // over can help, and whether the upstream did it at all: what we throw while building or sending
 // our own request is ours or the caller's, never the target's (issue 9, item 2).
 // Both official SDKs (openai, @anthropic-ai/sdk) share the same error shape.
+
 import { ApiError, UpstreamError } from '../errors';
+import { isNetworkErrorCode } from '../http/network-errors';
 
 interface SdkErrorLike {
   name?: string;
@@ -150,31 +152,12 @@ function isSdkApiError(err: unknown): boolean {
   return err instanceof Error && 'status' in err && 'headers' in err;
 }
 
-/** Error codes of a failed exchange with a server: socket, DNS, TLS and undici errors. */
-const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EADDRNOTAVAIL',
-  'EPROTO',
-]);
-const NETWORK_ERROR_CODE_PATTERN = /^(UND_ERR_|ERR_TLS_|ERR_SSL_|HPE_)|CERT|SELF_SIGNED/;
-
 /** Whether the error, or one of its causes, is a network failure talking to a server. */
 export function isNetworkError(err: unknown): boolean {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || NETWORK_ERROR_CODE_PATTERN.test(code)))
-      return true;
+    if (typeof code === 'string' && isNetworkErrorCode(code)) return true;
     if (e.message === 'socket hang up' || (e instanceof TypeError && e.message === 'fetch failed'))
       return true;
     e = e.cause;

@@ -1,6 +1,7 @@
 // Which failures of an AWS SDK call mean "storage cannot be reached right now" (the browser API
 // answers 503 storage_unavailable and the caller retries) rather than a bug (500, logged).
 // Pure: decided from the error's shape alone.
+import { isNetworkErrorCode } from '../http/network-errors';
 
 /** Errors the SDK raised for a call: they carry `$metadata` (attempts, status), ours do not. */
 interface SdkErrorShape {
@@ -36,22 +37,6 @@ const UNAVAILABLE = new Set([
   'TimeoutError',
 ]);
 
-/** Socket-level failures: the endpoint refused, reset, timed out or does not resolve. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 /**
  * The SDK replaces a throwable that is not an `Error` of its own realm with a new Error whose
  * message is "AWS SDK error wrapper for <the throwable as text>": the socket's code survives only
@@ -76,7 +61,7 @@ export function isStorageUnavailable(err: unknown): boolean {
   const name = typeof e.name === 'string' ? e.name : '';
   const code = typeof e.code === 'string' ? e.code : wrappedCode(err);
   if (THROTTLING.has(name) || UNAVAILABLE.has(name)) return true;
-  if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name)) return true;
+  if (isNetworkErrorCode(code) || isNetworkErrorCode(name)) return true;
   const status = e.$metadata.httpStatusCode;
   if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
   return e.$fault === 'server';

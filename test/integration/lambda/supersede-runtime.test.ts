@@ -3,6 +3,7 @@
 // each concurrent turn runs in its own execution environment. The newer turn of a conversation,
 // served by another environment, stops the older one through the control table.
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../../fakes/openai-server';
+import { voiceTurnBody } from '../../helpers/voice-turn';
 import { contentOf, expectErrorEnding, parseSseStrict } from '../resilience/harness';
 import { type Bundles, buildBundles, type RunningLambdaApp, startRuntimeApp } from './harness';
 
@@ -43,16 +44,7 @@ async function post(opts: { conversation: string | undefined; text: string }): P
       authorization: `Bearer ${CHAT_KEY}`,
       ...(opts.conversation ? { 'x-conversation-id': opts.conversation } : {}),
     },
-    body: JSON.stringify({
-      model: 'gpt-4o',
-      stream: true,
-      max_tokens: -1,
-      user_id: 'caller',
-      messages: [
-        { role: 'system', content: 'You can see.' },
-        { role: 'user', content: opts.text },
-      ],
-    }),
+    body: JSON.stringify(voiceTurnBody(opts.text)),
   });
   expect(res.status).toBe(200);
   return res.text();

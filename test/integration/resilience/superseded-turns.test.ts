@@ -9,6 +9,7 @@ import { LiveTurns } from '../../../shared/turns/live-turns';
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../../fakes/openai-server';
 import { type RunningChatServer, startChatServer } from '../../helpers/chat-server';
 import { documentClient } from '../../helpers/dynamo';
+import { voiceTurnBody } from '../../helpers/voice-turn';
 import { contentOf, expectErrorEnding, parseSseStrict } from './harness';
 
 const CONTROL_TABLE = 'supersede-control';
@@ -61,16 +62,7 @@ async function turn(server: RunningChatServer, conversation: string, text: strin
   const res = await fetch(`${server.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-conversation-id': conversation },
-    body: JSON.stringify({
-      model: 'gpt-4o',
-      stream: true,
-      max_tokens: -1,
-      user_id: 'caller',
-      messages: [
-        { role: 'system', content: 'You can see.' },
-        { role: 'user', content: text },
-      ],
-    }),
+    body: JSON.stringify(voiceTurnBody(text)),
   });
   expect(res.status).toBe(200);
   return res.text();
