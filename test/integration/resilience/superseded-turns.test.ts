@@ -105,7 +105,7 @@ test.each([
   ['in the same process', false],
   ['in another process, through the control table', true],
 ])(
-  '10 conversations interrupted %s: 0 upstream streams left 1 s after their new turns',
+  '10 conversations interrupted %s: every older upstream stream stops soon after its new turn',
   async (_l, across) => {
     const older = await container();
     const newer = across ? await container() : older;
