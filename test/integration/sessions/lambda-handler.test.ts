@@ -85,6 +85,13 @@ test('refusals are OpenAI-style JSON errors', async () => {
 });
 
 test('a storage outage through the Lambda entry: 503 storage_unavailable with retry-after, one log line, then recovery', async () => {
+  // A fresh container: an earlier test's slow call on a loaded machine must not have opened (and
+  // throttled the log line of) an incident already.
+  let fresh: FunctionUrlHandler | undefined;
+  await jest.isolateModulesAsync(async () => {
+    ({ handler: fresh } = await import('../../../functions/sessions/handler'));
+  });
+  const handler = fresh!;
   const written: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     written.push(String(chunk));
