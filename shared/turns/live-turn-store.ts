@@ -30,20 +30,27 @@ export interface LiveTurnStore {
 export interface DynamoLiveTurnStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** Deadline of one call: the store is advisory, a turn never waits long for it. */
+  /** Deadline of one read: a streaming turn polls, and a slow poll is simply skipped. */
   timeoutMs?: number;
+  /**
+   * Deadline of the claim. Longer: nobody waits for it (it is written beside the upstream call),
+   * and a claim given up on would leave the older turn running.
+   */
+  claimTimeoutMs?: number;
 }
 
 export class DynamoLiveTurnStore implements LiveTurnStore {
   private readonly timeoutMs: number;
+  private readonly claimTimeoutMs: number;
 
   constructor(private readonly opts: DynamoLiveTurnStoreOptions) {
     this.timeoutMs = opts.timeoutMs ?? 300;
+    this.claimTimeoutMs = opts.claimTimeoutMs ?? 2000;
   }
 
   async claim(conversationKey: string, claim: LiveTurnClaim): Promise<void> {
     try {
-      await withDeadline(this.timeoutMs, (abortSignal) =>
+      await withDeadline(this.claimTimeoutMs, (abortSignal) =>
         this.opts.client.send(
           new UpdateCommand({
             TableName: this.opts.tableName,
