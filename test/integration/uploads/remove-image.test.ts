@@ -87,6 +87,8 @@ test('a removed image leaves no object, item or content claim, and the same byte
 test('removing the newest image of a slot shows the one before it again', async () => {
   const session = await api.createSession();
   const first = await upload(session, await solidJpeg(300, 200, [10, 10, 10]), 'canvas');
+  // The test clock stands still: move it, so the second image is the slot's newest.
+  api.clock.now += 5;
   const second = await upload(session, await solidJpeg(300, 200, [250, 250, 250]), 'canvas');
   expect(Object.fromEntries((await listed(session)).map((i) => [i.imageId, i.inContext]))).toEqual({
     [first.imageId]: false,
