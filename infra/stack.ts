@@ -199,7 +199,8 @@ export class VisionBackendStack extends Stack {
     this.secrets.elevenLabs.grantRead(this.sessions.role);
 
     // uploads: presigns POSTs into uploads/ (the signer needs PutObject), reads and removes the
-    // raw upload, writes the normalized image (and removes one that lost a deduplication race).
+    // raw upload, writes the normalized image (and removes one that lost a deduplication race),
+    // and removes both when the browser deletes the image (DELETE /sessions/{id}/images/{imageId}).
     allowObjects(this.uploads.role, bucket, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [uploads]);
     allowObjects(this.uploads.role, bucket, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [images]);
     // Without ListBucket, S3 answers 403 instead of 404 for a key that does not exist yet, and a

@@ -536,6 +536,44 @@ export class SessionStore {
   }
 
   /**
+   * Removes one image the browser no longer wants shown: its objects first, then the aliases
+   * folded into it (duplicates), its content claim (so the same bytes may be added again) and
+   * its item last, so a failure midway leaves an item that still knows what to delete and the
+   * call can be repeated. The id of a duplicate removes the image it was folded into, the one
+   * its `complete` answered with. A turn already reading the image answers without it (the chat
+   * function leaves out an image it cannot load). The session's image count is not given back:
+   * it caps attempts, not what is shown. Returns false when there is no such image.
+   */
+  async deleteImage(sessionId: string, imageId: string): Promise<boolean> {
+    if (!isSessionId(sessionId) || !isImageId(imageId)) return false;
+    if (!this.objects) throw new Error('SessionStore.deleteImage needs the `objects` option');
+    const images = await this.listImages(sessionId);
+    const asked = images.find((i) => i.imageId === imageId);
+    if (!asked) return false;
+    const targetId = asked.status === 'duplicate' && asked.duplicateOf ? asked.duplicateOf : imageId;
+    const target = images.find((i) => i.imageId === targetId) ?? asked;
+    const aliases = images.filter((i) => i.status === 'duplicate' && i.duplicateOf === target.imageId);
+    const doomed = [target, ...aliases.filter((a) => a.imageId !== target.imageId)];
+
+    const objectKeys: string[] = [];
+    for (const image of doomed) {
+      if (image.key) objectKeys.push(image.key);
+      if (image.rawKey) objectKeys.push(image.rawKey);
+      if (image.source === 'upload') objectKeys.push(rawUploadKey(sessionId, image.imageId));
+    }
+    await this.objects.deleteAll(objectKeys);
+    if (target.sha256) await this.releaseContentClaim(sessionId, target.imageId, target.sha256);
+    // The target last: while it exists, a repeated call finds everything again.
+    const keys = [...doomed.slice(1), target].map((i) => ({
+      pk: sessionKeys.partition(sessionId),
+      sk: sessionKeys.image(i.imageId),
+    }));
+    await this.batchDelete(keys.slice(0, -1));
+    await this.client.send(new DeleteCommand({ TableName: this.table, Key: keys.at(-1)! }));
+    return true;
+  }
+
+  /**
    * Records the turn an image first entered, once: later turns (and ElevenLabs' retries of the
    * same turn) must find the image where it was, so provider prompt caches keep hitting.
    * Returns false when an anchor was already set (or the image is gone).

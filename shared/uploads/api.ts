@@ -1,5 +1,6 @@
 // The uploads API browsers call to add images to a session: a presigned S3 form for files
-// (then `.../complete`), or a server-side fetch of an image URL, or a small inline data URI.
+// (then `.../complete`), or a server-side fetch of an image URL, or a small inline data URI;
+// and to remove one image again.
 // Host-neutral: mounted on a Router by the Lambda entry and by the local dev server.
 import { z } from 'zod';
 import { ValidationError } from '../errors';
@@ -10,7 +11,7 @@ import { ImageRejectedError, imageTooLarge } from '../images/errors';
 import { normalizeImage } from '../images/normalize';
 import { fetchImageSafely } from '../images/safe-fetch';
 import type { BrowserApiDeps } from '../sessions/browser-api';
-import { invalidImageId } from '../sessions/errors';
+import { imageNotFound, invalidImageId } from '../sessions/errors';
 import { isImageId, isSlot, newImageId } from '../sessions/ids';
 import { rawUploadKey } from '../sessions/object-keys';
 import { parseJsonBody } from '../sessions/request-body';
@@ -164,9 +165,20 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
     return jsonResponse(200, result, NO_STORE);
   }
 
+  async function removeImage(req: HttpRequest, params: Record<string, string>): Promise<HttpResponse> {
+    if (!isImageId(params.imageId!)) throw invalidImageId();
+    const { session } = await guard.admitToSession(req, params.sessionId!, 'session_call');
+    if (!(await store.deleteImage(session.sessionId, params.imageId!))) throw imageNotFound();
+    log.info('image removed', { sessionId: session.sessionId, imageId: params.imageId });
+    return { status: 204, headers: { ...NO_STORE }, body: '' };
+  }
+
   return router
     .on('POST', '/sessions/:sessionId/images', (req, params) =>
       storageFaults.run('POST /sessions/{id}/images', () => addImage(req, params)),
+    )
+    .on('DELETE', '/sessions/:sessionId/images/:imageId', (req, params) =>
+      storageFaults.run('DELETE /sessions/{id}/images/{imageId}', () => removeImage(req, params)),
     )
     .on('POST', '/sessions/:sessionId/images/:imageId/complete', (req, params) =>
       storageFaults.run('POST /sessions/{id}/images/{imageId}/complete', () => complete(req, params)),

@@ -3,11 +3,11 @@
 // emulators) with a fake OpenAI upstream. A real JPEG through the file input and a drawing from the
 // canvas go to the S3 emulator with presigned POSTs (cross-origin: its bucket CORS is exercised),
 // a typed chat turn streams back, and the upstream must have received both images.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { type DevApp, startDevApp } from '../../infra/local/dev-app';
 import { createNodeHost } from '../../infra/local/node-host';
@@ -18,17 +18,9 @@ import type { BrowserApiOptions } from '../../shared/sessions/browser-api';
 import { startFakeElevenLabs } from '../fakes/elevenlabs-server';
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../fakes/openai-server';
 import { cameraPhoto } from '../helpers/camera-photo';
+import { describeWithChromium as describeWith, launchChromium } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  const bar = '!'.repeat(78);
-  console.warn(
-    `\n${bar}\n!! BROWSER TEST SKIPPED: ${CHROMIUM} is missing, so the demo page was NOT tested.\n` +
-      `!! Install it with scripts/ensure-chromium.sh (as root) or: apt-get install chromium\n${bar}\n`,
-  );
-}
-const describeWithChromium = HAVE_CHROMIUM ? describe : describe.skip;
+const describeWithChromium = describeWith('the demo page');
 
 const SCREENSHOT = join(process.cwd(), '.build', 'demo-page.png');
 const REPLY = ['I can see', ' a photo', ' and a drawing', ' of a line.'];
@@ -111,20 +103,7 @@ describeWithChromium('the demo page in Chromium', () => {
         { OPENAI_API_KEY: 'sk-upstream', OPENAI_BASE_URL: `${upstream.url}/v1` },
         { urlFetch: { allowHttp: true, addressPolicy: (ip) => ip === '127.0.0.1' } },
       ),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        // Playwright gives every launch a fresh temporary profile (--user-data-dir) and removes it on close.
-        args: [
-          '--headless=new',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      }),
+      launchChromium(),
     ]);
     if (started.status === 'fulfilled') server = started.value;
     if (launched.status === 'fulfilled') browser = launched.value;

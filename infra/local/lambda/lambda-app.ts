@@ -62,7 +62,7 @@ export interface LambdaApp {
 
 /** Which function URL a path belongs to, as the stack splits the API over its three URLs. */
 export function functionForPath(path: string): FunctionName {
-  if (/^\/sessions\/[^/]+\/images(\/[^/]+\/complete)?\/?$/.test(path)) return 'uploads';
+  if (/^\/sessions\/[^/]+\/images(\/[^/]+(\/complete)?)?\/?$/.test(path)) return 'uploads';
   if (/^\/sessions(\/|$)/.test(path)) return 'sessions';
   return 'chat';
 }

@@ -1,0 +1,36 @@
+// Debian's Chromium for the browser tests, driven by playwright-core: where it is, a describe
+// that skips loudly without it, and the one set of launch flags every browser test uses.
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+
+/** `describe` when Chromium is installed; otherwise `describe.skip`, with a warning no one can miss. */
+export function describeWithChromium(what: string): jest.Describe {
+  if (HAVE_CHROMIUM) return describe;
+  const bar = '!'.repeat(78);
+  console.warn(
+    `\n${bar}\n!! BROWSER TEST SKIPPED: ${CHROMIUM} is missing, so ${what} was NOT tested.\n` +
+      `!! Install it with scripts/ensure-chromium.sh (as root) or: apt-get install chromium\n${bar}\n`,
+  );
+  return describe.skip;
+}
+
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Playwright gives every launch a fresh temporary profile (--user-data-dir) and removes it on close.
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...extraArgs,
+    ],
+  });
+}
