@@ -113,7 +113,11 @@ export interface TestBrowserApi {
   deps: BrowserApiDeps;
   handler: HttpHandler;
   clock: { now: number };
-  /** Stops this API receiving the bucket's uploads/ notifications (as `make dev` does, it does by default). */
+  /**
+   * Stops this API receiving the bucket's uploads/ notifications (it does by default, as `make dev`
+   * does). Every API on the storage receives them, judged by its own clock: an API whose clock is
+   * moved past other sessions' expiry would remove their pending uploads, so stop it first.
+   */
   stopNotifications(): void;
   call<T = Record<string, unknown>>(method: string, path: string, opts?: CallOptions): Promise<Reply<T>>;
   createSession(opts?: CallOptions): Promise<CreatedSession>;
