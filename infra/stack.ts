@@ -98,6 +98,7 @@ export class VisionBackendStack extends Stack {
       allowedOrigins: config.allowedOrigins,
       imageRetentionDays: config.limits.imageRetentionDays,
       accessLogRetentionDays: Math.max(config.logRetentionDays, 30),
+      handlerLogRetentionDays: config.logRetentionDays,
     });
     this.secrets = new Secrets(this, 'Secrets', { removalPolicy, stage: config.stage });
 
@@ -129,6 +130,9 @@ export class VisionBackendStack extends Stack {
       environment: uploadsEnvironment(config, refs),
     });
     this.uploadsUrl = this.browserUrl(this.uploads.fn, config.allowedOrigins);
+    // A form stays valid for its 300 s after its image is complete: what it still admits is
+    // removed on arrival (shared/uploads/late-uploads.ts).
+    this.storage.notifyRawUploads(this.uploads.fn);
 
     this.sessions = new BackendFunction(this, 'Sessions', {
       ...shared,

@@ -10,8 +10,8 @@ import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler
 
 export const handler = browserFunctionHandler({
   service: 'sessions',
-  build: async (log) =>
-    refreshingOnSecrets({
+  build: async (log) => ({
+    http: refreshingOnSecrets({
       arnVariables: ['ELEVENLABS_SECRET_ARN'],
       refreshMs: secretRefreshMs(process.env),
       log,
@@ -26,4 +26,5 @@ export const handler = browserFunctionHandler({
         );
       },
     }).handle,
+  }),
 });

@@ -17,7 +17,9 @@ import {
   createBrowserApiDeps,
 } from '../../shared/sessions/browser-api';
 import { type BrowserApiConfig, loadBrowserApiConfig } from '../../shared/sessions/config';
+import { BUCKET_PREFIXES } from '../../shared/storage/schema';
 import { createUploadsRoutes } from '../../shared/uploads/api';
+import { type LateUploadDeps, removeLateUploads } from '../../shared/uploads/late-uploads';
 import { type Emulators, startEmulators } from './emulators';
 
 export interface DevApp {
@@ -93,6 +95,7 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   const deps = createBrowserApiDeps(browser, createBrowserApiClients(browser), { log, ...opts.browser });
   createSessionsRoutes(app.router, deps);
   createUploadsRoutes(app.router, deps);
+  const stopNotifications = deliverUploadNotifications(emulators, deps);
   mountDemoPage(app.router, {
     s3Origin: new URL(emulators.s3Endpoint).origin,
     voice: browser.elevenLabs !== undefined,
@@ -118,10 +121,27 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
       };
     },
     close: async () => {
+      stopNotifications();
       await stopSweeping.stop();
       await emulators.close();
     },
   };
+}
+
+/**
+ * The stack's bucket notification (ObjectCreated under uploads/ -> the uploads function), in
+ * process: each event goes to the same code the uploads function runs for it, with the browser
+ * API's own store and bucket. No retries here (Lambda retries a failed event twice); the sweep
+ * below stays the backstop, as the lifecycle rule is on AWS. Returns the unsubscription.
+ */
+export function deliverUploadNotifications(
+  emulators: Pick<Emulators, 'notifications'>,
+  deps: LateUploadDeps,
+): () => void {
+  return emulators.notifications.subscribe({
+    prefix: BUCKET_PREFIXES.uploads,
+    deliver: (event) => removeLateUploads(deps, event.Records),
+  });
 }
 
 /** Runs the raw-upload lifecycle sweep now and then periodically; a failed sweep is logged and retried next time. */

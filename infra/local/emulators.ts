@@ -1,7 +1,8 @@
 // Embedded DynamoDB (dynalite) and S3 (s3rver) on loopback, for `make dev` and the tests.
 // The real AWS SDK clients reach them through an endpoint setting; no AWS account needed.
 // Each sits behind a public port that can be switched off and on (outage tests), and S3's
-// enforces POST upload policies and the raw-upload lifecycle rule, which s3rver lacks.
+// enforces POST upload policies, the raw-upload lifecycle rule and sends the bucket's event
+// notifications for form uploads, all of which s3rver lacks.
 import { mkdirSync } from 'node:fs';
 import { type AddressInfo, connect, createServer as createTcpServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
@@ -9,6 +10,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { TABLE_KEYS } from '../../shared/storage/schema';
 import { EndpointSwitch } from './endpoint-switch';
 import { createS3Front } from './s3-front';
+import { S3Notifications } from './s3-notifications';
 import { sweepExpiredUploads } from './upload-lifecycle';
 
 export type EmulatorName = 'dynamodb' | 's3';
@@ -30,6 +32,11 @@ export interface Emulators {
    * expired by `now`, as S3 does on its own; returns the deleted keys.
    */
   sweepUploads(now?: number): Promise<string[]>;
+  /**
+   * The buckets' event notifications: a stored form upload (ObjectCreated:Post) is sent to each
+   * subscription whose prefix matches its key. Closing waits for deliveries in flight.
+   */
+  notifications: Pick<S3Notifications, 'subscribe' | 'settled'>;
   close(): Promise<void>;
 }
 
@@ -169,11 +176,13 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
       : {}),
   });
   const s3Internal = await s3.run();
+  const notifications = new S3Notifications(REGION);
   const s3Switch = new EndpointSwitch(
     createS3Front({
       targetPort: s3Internal.port,
       buckets: opts.buckets,
       corsOrigins: opts.corsOrigins ?? [],
+      onObjectCreated: (created) => notifications.publish(created),
     }),
   );
   const s3Endpoint = `http://127.0.0.1:${await s3Switch.listen(opts.s3Port ?? 0)}`;
@@ -215,7 +224,10 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
       for (const bucket of opts.buckets) swept.push(...(await sweepExpiredUploads(s3c, bucket, now)));
       return swept;
     },
+    notifications,
     async close() {
+      // A delivery still running would meet closed emulators.
+      await notifications.settled();
       s3c.destroy();
       await Promise.all([dynamoSwitch.off(), s3Switch.off()]);
       await s3.close();

@@ -1,6 +1,7 @@
 // The local S3 endpoint browsers and SDKs talk to: it checks a POST upload against its signed
 // policy the way S3 does (size range, conditions, expiry; s3rver itself accepts any POST) and
-// forwards everything else to s3rver untouched.
+// forwards everything else to s3rver untouched. A POST upload that s3rver stored is announced
+// to `onObjectCreated` (the bucket's event notifications, which s3rver lacks).
 import {
   Agent,
   createServer,
@@ -10,6 +11,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { checkPostPolicy, type PostPolicyVerdict } from './post-policy';
+import type { CreatedObject } from './s3-notifications';
 
 export interface S3FrontOptions {
   /** s3rver's own loopback port. */
@@ -18,6 +20,8 @@ export interface S3FrontOptions {
   /** Origins a refused browser upload may read its error from (CORS, as s3rver answers). */
   corsOrigins: readonly string[];
   now?: () => number;
+  /** Called once a form upload is stored (s3rver answered 2xx). */
+  onObjectCreated?: (created: CreatedObject) => void;
 }
 
 /** A form body this large is refused before parsing; no form the app issues comes near it. */
@@ -32,7 +36,7 @@ export function createS3Front(opts: S3FrontOptions): Server {
 
   // One loopback connection per request: nothing pooled outlives a stop or a close.
   const agent = new Agent({ keepAlive: false });
-  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer, stored?: StoredUpload) => {
     const upstream = request(
       {
         host: '127.0.0.1',
@@ -45,6 +49,14 @@ export function createS3Front(opts: S3FrontOptions): Server {
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
+        const status = answer.statusCode ?? 502;
+        if (stored && status >= 200 && status < 300)
+          opts.onObjectCreated?.({
+            ...stored,
+            eTag: String(answer.headers.etag ?? '').replace(/"/g, ''),
+            eventName: 'ObjectCreated:Post',
+            sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+          });
       },
     );
     upstream.on('error', () => res.destroy());
@@ -101,19 +113,25 @@ export function createS3Front(opts: S3FrontOptions): Server {
       if (done) return;
       done = true;
       const body = Buffer.concat(chunks);
-      void verdictFor(bucket, req.headers['content-type']!, body, now()).then((verdict) =>
-        verdict.ok ? forward(req, res, body) : refuse(req, res, verdict),
+      void verdictFor(bucket, req.headers['content-type']!, body, now()).then(({ verdict, upload }) =>
+        verdict.ok ? forward(req, res, body, upload) : refuse(req, res, verdict),
       );
     });
   });
 }
+
+/** The form-key variable S3 replaces with the uploaded file's name. */
+const FILENAME_VARIABLE = ['$', '{filename}'].join('');
+
+/** The object a form upload stores, once s3rver has taken it. */
+type StoredUpload = Pick<CreatedObject, 'bucket' | 'key' | 'size'>;
 
 async function verdictFor(
   bucket: string,
   contentType: string,
   body: Buffer,
   now: number,
-): Promise<PostPolicyVerdict> {
+): Promise<{ verdict: PostPolicyVerdict; upload?: StoredUpload }> {
   let form: FormData;
   try {
     // The runtime's own multipart parser, through the fetch Request type.
@@ -124,19 +142,29 @@ async function verdictFor(
     }).formData();
   } catch {
     return {
-      ok: false,
-      status: 400,
-      code: 'MalformedPOSTRequest',
-      message: 'The body of your POST request is not well-formed multipart/form-data.',
+      verdict: {
+        ok: false,
+        status: 400,
+        code: 'MalformedPOSTRequest',
+        message: 'The body of your POST request is not well-formed multipart/form-data.',
+      },
     };
   }
   const fields: [string, string][] = [];
   let fileSize: number | undefined;
+  let fileName = '';
   for (const [name, value] of form.entries()) {
     if (name.toLowerCase() === 'file') {
       // S3 stores whatever the `file` field holds, a plain text value included.
-      fileSize ??= typeof value === 'string' ? Buffer.byteLength(value) : value.size;
+      if (fileSize === undefined) {
+        fileSize = typeof value === 'string' ? Buffer.byteLength(value) : value.size;
+        fileName = typeof value === 'string' ? '' : value.name;
+      }
     } else if (typeof value === 'string') fields.push([name, value]);
   }
-  return checkPostPolicy({ bucket, fields, fileSize, now });
+  const verdict = checkPostPolicy({ bucket, fields, fileSize, now });
+  const key = fields.find(([name]) => name.toLowerCase() === 'key')?.[1];
+  if (!verdict.ok || key === undefined || fileSize === undefined) return { verdict };
+  // S3 puts the file's name where the key says ${filename}.
+  return { verdict, upload: { bucket, key: key.replaceAll(FILENAME_VARIABLE, fileName), size: fileSize } };
 }

@@ -1,9 +1,19 @@
 // Where a session's bytes live in the bucket: raw browser uploads under uploads/ (expire within
 // a day), normalized images under images/<sessionId>/ (live as long as their session).
 import { BUCKET_PREFIXES } from '../storage/schema';
+import { isImageId, isSessionId } from './ids';
 
 export function rawUploadKey(sessionId: string, imageId: string): string {
   return `${BUCKET_PREFIXES.uploads}${sessionId}/${imageId}`;
+}
+
+/** The session and image a raw upload key belongs to; undefined for anything we never issue a form for. */
+export function parseRawUploadKey(key: string): { sessionId: string; imageId: string } | undefined {
+  if (!key.startsWith(BUCKET_PREFIXES.uploads)) return undefined;
+  const parts = key.slice(BUCKET_PREFIXES.uploads.length).split('/');
+  if (parts.length !== 2) return undefined;
+  const [sessionId, imageId] = parts as [string, string];
+  return isSessionId(sessionId) && isImageId(imageId) ? { sessionId, imageId } : undefined;
 }
 
 /** The formats a normalized image may be stored in. */

@@ -1,6 +1,7 @@
 // The stack's contract, resource by resource: function URLs, runtime and sizing, environment
 // (names present, no secret values), IAM per function, bucket, tables, secrets, outputs.
 import { Match } from 'aws-cdk-lib/assertions';
+import { NOTIFICATIONS_HANDLER_ID } from '../../infra/constructs/storage';
 import { TABLE_ITEM_ACTIONS } from '../../infra/stack';
 import { logicalId, pairs, rolePermissions, type Synthesized, synthStage } from './helpers';
 
@@ -88,9 +89,10 @@ describe('function URLs', () => {
   );
 
   test('each public URL carries exactly the two function-URL permissions, nothing broader', () => {
-    const permissions = Object.values(dev.template.findResources('AWS::Lambda::Permission')).map(
-      (p) => p.Properties,
-    );
+    // The seventh lets S3 invoke uploads for this bucket's notifications (asserted under "bucket").
+    const permissions = Object.values(dev.template.findResources('AWS::Lambda::Permission'))
+      .map((p) => p.Properties)
+      .filter((p) => p.Principal !== 's3.amazonaws.com');
     expect(permissions).toHaveLength(6);
     for (const name of ['chat', 'sessions', 'uploads'] as const) {
       const arn = { 'Fn::GetAtt': [logicalId(dev.stack[name].fn), 'Arn'] };
@@ -155,7 +157,8 @@ describe('functions', () => {
       [prod, 90, 'Retain'],
     ] as const) {
       const groups = s.template.findResources('AWS::Logs::LogGroup');
-      expect(Object.keys(groups)).toHaveLength(3);
+      // One per function, and one for CDK's bucket-notifications handler.
+      expect(Object.keys(groups)).toHaveLength(4);
       for (const group of Object.values(groups)) {
         expect(group.Properties).toEqual({ RetentionInDays: days });
         expect(group.DeletionPolicy).toBe(policy);
@@ -319,6 +322,8 @@ describe('IAM: each function gets exactly what it needs', () => {
     );
   });
 
+  // DeleteObject on uploads/ and GetItem on the sessions table also cover the bucket notification
+  // (a late upload's image looked up, the object removed): that adds no grant.
   test('uploads: tables, uploads/ and images/ put+get+delete, listing uploads/ only, no secret at all', () => {
     const s = dev;
     const bucket = `${logicalId(s.stack.storage.bucket)}.Arn`;
@@ -401,6 +406,61 @@ describe('bucket', () => {
         ]),
       },
     });
+  });
+
+  test('objects created under uploads/ (only) invoke the uploads function; S3 may invoke it for this bucket and account only', () => {
+    for (const s of [dev, prod]) {
+      const bucket = logicalId(s.stack.storage.bucket);
+      const uploadsArn = { 'Fn::GetAtt': [logicalId(s.stack.uploads.fn), 'Arn'] };
+      const notifications = Object.values(s.template.findResources('Custom::S3BucketNotifications'));
+      expect(notifications).toHaveLength(1);
+      expect(notifications[0]!.Properties).toMatchObject({
+        BucketName: { Ref: bucket },
+        Managed: true,
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'uploads/' }] } },
+              LambdaFunctionArn: uploadsArn,
+            },
+          ],
+        },
+      });
+      expect(notifications[0]!.Properties.NotificationConfiguration.TopicConfigurations).toBeUndefined();
+      expect(notifications[0]!.Properties.NotificationConfiguration.QueueConfigurations).toBeUndefined();
+      const fromS3 = Object.values(s.template.findResources('AWS::Lambda::Permission'))
+        .map((p) => p.Properties)
+        .filter((p) => p.Principal === 's3.amazonaws.com');
+      expect(fromS3).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: uploadsArn,
+          Principal: 's3.amazonaws.com',
+          SourceAccount: { Ref: 'AWS::AccountId' },
+          SourceArn: { 'Fn::GetAtt': [bucket, 'Arn'] },
+        },
+      ]);
+    }
+  });
+
+  test("CDK's notifications handler: no managed policy; it writes this bucket's notification configuration and its own log group, nothing else", () => {
+    const s = dev;
+    const handler = s.stack.node.findChild(NOTIFICATIONS_HANDLER_ID);
+    const role = logicalId(handler.node.findChild('Role'));
+    expect(s.template.findResources('AWS::IAM::Role')[role]!.Properties.ManagedPolicyArns).toBeUndefined();
+    const logs = Object.keys(s.template.findResources('AWS::Logs::LogGroup')).find((id) =>
+      id.startsWith('StorageNotificationsHandlerLogs'),
+    )!;
+    expect(rolePermissions(s.template, role)).toEqual(
+      [
+        `s3:PutBucketNotification ${logicalId(s.stack.storage.bucket)}.Arn`,
+        ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [`${logs}.Arn`]),
+      ].sort(),
+    );
+    const fn = s.template.findResources('AWS::Lambda::Function')[logicalId(handler)]!;
+    expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logs } });
+    expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
   });
 
   test('CORS allows POST (presigned uploads) from the allowed origins only', () => {

@@ -5,11 +5,13 @@
 // timeout or an oversized buffered response, and a cut connection when a stream fails midway.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   type EnvironmentOptions,
   ExecutionEnvironment,
   type FunctionError,
   type HostEvent,
+  type InvocationSink,
 } from './execution-environment';
 import { fromBufferedResult, functionUrlEvent } from './function-url-event';
 import type { InvokeMode, UrlCors } from './stack-functions';
@@ -129,6 +131,47 @@ export class FunctionUrl {
     this.opts.onInvoke?.(env, id);
   }
 
+  /**
+   * An asynchronous invocation (InvocationType Event), the way S3 invokes a function for a
+   * bucket notification: it waits for a free environment while the concurrency is used up (Lambda
+   * queues such events) and resolves with the outcome. Lambda's two retries of a failed event
+   * are not modelled here.
+   */
+  async invokeEvent(event: unknown): Promise<{ ok: true } | { ok: false; error: FunctionError }> {
+    let env = await this.acquire();
+    for (let waited = 0; !env; waited += EVENT_QUEUE_POLL_MS) {
+      if (waited >= this.opts.timeoutSeconds * 1000) {
+        this.opts.onLog(`${this.opts.name}: asynchronous event dropped, no environment became free`);
+        return {
+          ok: false,
+          error: { errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.' },
+        };
+      }
+      await delay(EVENT_QUEUE_POLL_MS);
+      env = await this.acquire();
+    }
+    const taken = env;
+    return new Promise((resolve) => {
+      const done = (error?: FunctionError) => {
+        if (error)
+          this.opts.onLog(
+            `${this.opts.name}: asynchronous invocation failed: ${error.errorType}: ${error.errorMessage}`,
+          );
+        resolve(error ? { ok: false, error } : { ok: true });
+      };
+      // The caller of an asynchronous invocation never sees a response: only success or failure.
+      const sink: InvocationSink = {
+        result: () => done(),
+        fail: done,
+        streamStart() {},
+        streamChunk() {},
+        streamEnd: done,
+      };
+      const id = taken.invoke(event, sink);
+      this.opts.onInvoke?.(taken, id);
+    });
+  }
+
   private corsHeaders(origin: string | undefined): Record<string, string> {
     const cors = this.opts.cors;
     if (!cors || !origin) return {};
@@ -168,6 +211,9 @@ export class FunctionUrl {
     return env;
   }
 }
+
+/** How often a queued asynchronous event looks for a free environment. */
+const EVENT_QUEUE_POLL_MS = 50;
 
 /** Reads the body up to `max` bytes; undefined when it is larger (the rest is drained). */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Router } from '../../../shared/http/router';
 import type { HttpHandler } from '../../../shared/http/types';
 import { type Logger, silentLogger } from '../../../shared/observability/log';
+import { BUCKET_PREFIXES } from '../../../shared/storage/schema';
 import type { FunctionName } from '../../environment';
 import { LOCAL_NAMES, mountDemoPage } from '../dev-app';
 import { type Emulators, startEmulators } from '../emulators';
@@ -151,6 +152,13 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
     });
   }
 
+  // The stack's bucket notification: objects created under uploads/ invoke the uploads function
+  // asynchronously with S3's event JSON (a failure is logged by the host, as Lambda records it).
+  const stopNotifications = emulators.notifications.subscribe({
+    prefix: BUCKET_PREFIXES.uploads,
+    deliver: (event) => urls.uploads.invokeEvent(event),
+  });
+
   let demo: HttpHandler | undefined;
   if (opts.serveDemo) {
     const router = new Router();
@@ -190,6 +198,9 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
     emulators,
     secrets,
     async close() {
+      stopNotifications();
+      // Events already sent finish before their environments go.
+      await emulators.notifications.settled();
       for (const u of Object.values(urls)) u.close();
       await closeServer(server);
       await secrets.close();

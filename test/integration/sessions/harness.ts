@@ -3,6 +3,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { deliverUploadNotifications } from '../../../infra/local/dev-app';
 import { type Emulators, startEmulators } from '../../../infra/local/emulators';
 import { Router } from '../../../shared/http/router';
 import type { HttpHandler } from '../../../shared/http/types';
@@ -112,6 +113,12 @@ export interface TestBrowserApi {
   deps: BrowserApiDeps;
   handler: HttpHandler;
   clock: { now: number };
+  /**
+   * Stops this API receiving the bucket's uploads/ notifications (it does by default, as `make dev`
+   * does). Every API on the storage receives them, judged by its own clock: an API whose clock is
+   * moved past other sessions' expiry would remove their pending uploads, so stop it first.
+   */
+  stopNotifications(): void;
   call<T = Record<string, unknown>>(method: string, path: string, opts?: CallOptions): Promise<Reply<T>>;
   createSession(opts?: CallOptions): Promise<CreatedSession>;
 }
@@ -140,6 +147,7 @@ export function createTestBrowserApi(
   createSessionsRoutes(router, deps);
   createUploadsRoutes(router, deps);
   const handler = router.handler();
+  const stopNotifications = deliverUploadNotifications(storage.emu, deps);
 
   async function call<T>(method: string, path: string, opts: CallOptions = {}): Promise<Reply<T>> {
     const headers: Record<string, string> = {};
@@ -175,6 +183,7 @@ export function createTestBrowserApi(
     deps,
     handler,
     clock,
+    stopNotifications,
     call,
     async createSession(opts = {}) {
       const res = await call<CreatedSession>('POST', '/sessions', { body: {}, ...opts });

@@ -1,6 +1,9 @@
 // The uploads Lambda entry, invoked as the runtime does for a buffered function URL (payload
-// v2), configured only through its environment, against the emulators.
+// v2) and for the bucket's S3 notifications, configured only through its environment, against
+// the emulators.
 
+import type { S3Event } from 'aws-lambda';
+import type { BrowserFunctionHandler } from '../../../functions/host/browser-function';
 import { Router } from '../../../shared/http/router';
 import { createSessionsRoutes } from '../../../shared/sessions/api';
 import { createBrowserApiDeps } from '../../../shared/sessions/browser-api';
@@ -15,16 +18,11 @@ import {
   storageEnv,
   type TestStorage,
 } from '../sessions/harness';
-import {
-  type FunctionUrlHandler,
-  functionUrlEvent,
-  lambdaContext,
-  parseResult,
-} from '../sessions/lambda-event';
+import { functionUrlEvent, lambdaContext, parseResult } from '../sessions/lambda-event';
 import { solidJpeg } from './test-images';
 
 let storage: TestStorage;
-let handler: FunctionUrlHandler;
+let handler: BrowserFunctionHandler;
 const savedEnv = { ...process.env };
 
 function environment(): Record<string, string> {
@@ -114,4 +112,75 @@ test('a bad image id is refused as JSON before anything else', async () => {
     ),
   );
   expect([res.status, res.json.error.code]).toEqual([400, 'invalid_image_id']);
+});
+
+test('S3 notifications reach the same entry: a late upload is removed; a storage outage rejects the event so Lambda retries it', async () => {
+  const session = await createSession();
+  const headers = { origin: APP_ORIGIN, 'x-session-secret': session.sessionSecret };
+  const photo = await solidJpeg(400, 300, [90, 90, 20]);
+  const form = parseResult<{ imageId: string; upload: { url: string; fields: Record<string, string> } }>(
+    await handler(
+      functionUrlEvent('POST', `/sessions/${session.sessionId}/images`, {
+        body: { contentType: 'image/jpeg', contentLength: photo.length },
+        headers,
+      }),
+      lambdaContext(),
+    ),
+  );
+  expect((await postUploadForm(form.json.upload, photo, 'image/jpeg')).status).toBeLessThan(300);
+  const complete = () =>
+    handler(
+      functionUrlEvent('POST', `/sessions/${session.sessionId}/images/${form.json.imageId}/complete`, {
+        headers,
+      }),
+      lambdaContext(),
+    );
+  expect(parseResult(await complete()).status).toBe(200);
+
+  // The emulator's notifications go to the Lambda entry, as the stack wires them; each outcome is kept.
+  const outcomes: Promise<unknown>[] = [];
+  const events: S3Event[] = [];
+  const stop = storage.emu.notifications.subscribe({
+    prefix: 'uploads/',
+    deliver: (event) => {
+      events.push(event);
+      const outcome = handler(event, lambdaContext());
+      outcomes.push(
+        outcome.then(
+          () => 'ok',
+          (err: unknown) => err,
+        ),
+      );
+      return outcome;
+    },
+  });
+  const rawKey = `uploads/${session.sessionId}/${form.json.imageId}`;
+  const late = Buffer.alloc(photo.length, 0x3c);
+  try {
+    // DynamoDB is down when the notification arrives: nothing is removed blindly, and the event fails.
+    await storage.emu.stop('dynamodb');
+    expect((await postUploadForm(form.json.upload, late, 'image/jpeg')).status).toBeLessThan(300);
+    await storage.emu.notifications.settled();
+    expect(await Promise.all(outcomes)).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/could not be checked/) }),
+    ]);
+    expect((await sessionObjects(storage, session.sessionId)).filter((k) => k === rawKey)).toEqual([rawKey]);
+
+    // Lambda's retry of the same event, once storage is back, removes it.
+    await storage.emu.restart('dynamodb');
+    await expect(handler(events[0]!, lambdaContext())).resolves.toBeUndefined();
+    expect(await sessionObjects(storage, session.sessionId)).toEqual([
+      `images/${session.sessionId}/${form.json.imageId}.jpg`,
+    ]);
+
+    // A later POST is removed on its first delivery; the API still answers on the same entry.
+    expect((await postUploadForm(form.json.upload, late, 'image/jpeg')).status).toBeLessThan(300);
+    await storage.emu.notifications.settled();
+    expect(await Promise.all(outcomes)).toEqual([expect.any(Error), 'ok']);
+    expect((await sessionObjects(storage, session.sessionId)).filter((k) => k === rawKey)).toEqual([]);
+    expect(parseResult(await complete()).status).toBe(200);
+  } finally {
+    stop();
+    await storage.emu.restart('dynamodb');
+  }
 });
