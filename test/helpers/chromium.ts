@@ -8,7 +8,12 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 
 /** `describe` when Chromium is installed; otherwise `describe.skip`, with a warning no one can miss. */
 export function describeWithChromium(what: string): jest.Describe {
-  if (HAVE_CHROMIUM) return describe;
+  if (HAVE_CHROMIUM) {
+    // A page step takes a second or two alone; on a busy 2-core CI machine (jest runs two files
+    // at once, with the emulators, sharp and a browser in one) it has taken past jest's 20 s.
+    jest.setTimeout(60_000);
+    return describe;
+  }
   const bar = '!'.repeat(78);
   console.warn(
     `\n${bar}\n!! BROWSER TEST SKIPPED: ${CHROMIUM} is missing, so ${what} was NOT tested.\n` +
