@@ -26,8 +26,8 @@ function common(config: StageConfig, refs: ResourceRefs): FunctionEnvironment {
     IMAGES_BUCKET: refs.bucket,
     LOG_LEVEL: config.logLevel,
     // No --enable-source-maps: Node then parses every loaded chunk's map at load and maps each
-    // stack it formats, which cost the chat function ~170 ms on its first request and ~55 ms on
-    // every warm one (bench/coldstart.ts). The maps ship next to the chunks for offline decoding.
+    // stack it formats, which cost the chat function ~170 ms on its first request and 11-57 ms
+    // on the next one (bench/coldstart.ts). The maps ship next to the chunks for offline decoding.
   };
 }
 
