@@ -1,8 +1,8 @@
 // Bundles each function the way the deployed stack does (ESM, minified, source maps, node22),
 // into .build/<function>/index.mjs. Used by `make build` and by the benchmark for bundle size
 // and cold import time. sharp stays external: it is a native module, installed per platform.
-import { mkdirSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../infra/constructs/bundling';
 
@@ -29,6 +29,33 @@ export const zodEnglishOnly: Plugin = {
   },
 };
 
+/**
+ * The bundle's entry re-exports the function's module and, when that module exports `ready` (a
+ * promise that never rejects), awaits it at top level: the runtime's init then covers the work
+ * every first request would otherwise wait for (the secret read, the SDK loads), and Lambda runs
+ * init at full CPU, before any request is waiting. The await lives here, not in the module,
+ * because the tests load the modules as CommonJS, where top-level await does not exist.
+ */
+function initEntry(entry: string): Plugin {
+  return {
+    name: 'init-entry',
+    setup(b) {
+      b.onResolve({ filter: /^init-entry$/ }, () => ({ path: 'init-entry', namespace: 'init-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'init-entry' }, async () => {
+        const source = readFileSync(entry, 'utf8');
+        const spec = JSON.stringify(`./${relative(process.cwd(), entry).split(sep).join('/')}`);
+        return {
+          contents: /^export const ready\b/m.test(source)
+            ? `import { ready } from ${spec};\nexport * from ${spec};\nawait ready;\n`
+            : `export * from ${spec};\n`,
+          resolveDir: process.cwd(),
+          loader: 'ts',
+        };
+      });
+    },
+  };
+}
+
 export async function bundleFunction(
   name: string,
   outdir = `.build/${name}`,
@@ -37,7 +64,7 @@ export async function bundleFunction(
   mkdirSync(outdir, { recursive: true });
   const outfile = `${outdir}/index.mjs`;
   await build({
-    entryPoints: { index: entry },
+    entryPoints: { index: 'init-entry' },
     outdir,
     outExtension: { '.js': '.mjs' },
     // Code splitting puts what is imported lazily (provider SDKs, the AWS SDK clients) in chunks
@@ -56,7 +83,7 @@ export async function bundleFunction(
     external: ['sharp'],
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: ESM_REQUIRE_BANNER },
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, initEntry(resolve(entry))],
     logLevel: 'warning',
   });
   return outfile;

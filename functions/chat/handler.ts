@@ -60,6 +60,14 @@ const service = refreshingOnSecrets({
   secretName: 'LLM secret',
 });
 
+/**
+ * Settles (never rejects) once the first service is built or its secret read failed: the bundle
+ * awaits it at top level (scripts/build.ts), so Lambda's init, at full CPU, reads the secret and
+ * loads the SDKs, and the first voice turn finds them ready. A failed read is retried by the
+ * first request, as before.
+ */
+export const ready = service.settled();
+
 export const handler = awslambda.streamifyResponse<LambdaFunctionURLEvent>(
   async (event, responseStream, context) => {
     const invocation = watchInvocation(responseStream, context);

@@ -3,7 +3,7 @@
 // normalized once per container and replaced, in the forwarded request, by its normalized form.
 import { createHash } from 'node:crypto';
 import { parseDataUri, toDataUri } from '../images/data-uri';
-import { type ImageLimits, type NormalizedImage, normalizeImage } from '../images/normalize';
+import type { ImageLimits, NormalizedImage } from '../images/normalize';
 import type { ChatMessage, ImageUrlPart } from '../openai/schema';
 import type { BoundedCache } from './bounded-cache';
 
@@ -38,14 +38,33 @@ export function findMessageImages(messages: readonly ChatMessage[]): FoundImage[
   return out;
 }
 
+let normalizer: Promise<typeof import('../images/normalize')> | undefined;
+
+/**
+ * sharp (a native module, the largest single load of the chat function's first request) is
+ * loaded by the first turn that carries an image in its messages, not at cold start: most voice
+ * turns carry none. A failed load is not remembered, so the next image turn tries again.
+ */
+function loadNormalizer(): Promise<typeof import('../images/normalize')> {
+  normalizer ??= import('../images/normalize').catch((err: unknown) => {
+    normalizer = undefined;
+    throw err;
+  });
+  return normalizer;
+}
+
 async function normalizePart(
   url: string,
   inputHash: string,
   deps: MessageImagesDeps,
 ): Promise<NormalizedPart> {
+  // sharp loads while the image is fetched.
+  const loading = loadNormalizer();
+  loading.catch(() => {});
   const bytes = url.startsWith('data:')
     ? parseDataUri(url, deps.limits.maxInputBytes).bytes
     : await deps.fetchImage(url);
+  const { normalizeImage } = await loading;
   const normalized = await normalizeImage(Buffer.from(bytes), deps.limits);
   return { inputHash, normalized, dataUri: toDataUri(normalized.mime, normalized.bytes) };
 }

@@ -194,7 +194,6 @@ describe('environment', () => {
       LOG_LEVEL: 'info',
       REQUIRE_CHAT_API_KEY: 'true',
       ALLOW_ECHO: 'false',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
@@ -218,7 +217,6 @@ describe('environment', () => {
     RATE_LIMIT_UPLOADS_PER_IP_PER_MINUTE: '30',
     RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE: '120',
     LOG_LEVEL: 'info',
-    NODE_OPTIONS: '--enable-source-maps',
   });
 
   test('sessions: the browser settings plus the ElevenLabs secret ARN, agent id and uploads URL', () => {

@@ -9,6 +9,8 @@ export interface SecretsStandIn {
   endpoint: string;
   /** GetSecretValue calls answered, by secret ARN. */
   reads: Map<string, number>;
+  /** When each secret was first answered (performance.now(), the host events' clock). */
+  firstReadAt: Map<string, number>;
   /** Replaces a secret's value (a rotation, or `make secrets`). */
   put(arn: string, value: string): void;
   close(): Promise<void>;
@@ -17,6 +19,7 @@ export interface SecretsStandIn {
 export async function startSecretsStandIn(initial: Record<string, string>): Promise<SecretsStandIn> {
   const secrets = new Map(Object.entries(initial));
   const reads = new Map<string, number>();
+  const firstReadAt = new Map<string, number>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,6 +50,7 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
         });
       }
       reads.set(arn, (reads.get(arn) ?? 0) + 1);
+      if (!firstReadAt.has(arn)) firstReadAt.set(arn, performance.now());
       reply(200, {
         ARN: arn,
         Name: arn.split(':').pop(),
@@ -62,6 +66,7 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
   return {
     endpoint: `http://127.0.0.1:${port}`,
     reads,
+    firstReadAt,
     put: (arn, value) => secrets.set(arn, value),
     close: () =>
       new Promise<void>((resolve) => {

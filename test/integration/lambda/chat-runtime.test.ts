@@ -105,6 +105,11 @@ test('a streamed voice turn through the official client: cold start once, then w
   expect(run.logs.chat.join('\n')).not.toMatch(new RegExp(`${CHAT_KEY}|sk-upstream|Bearer`));
   // The key came from the Secrets Manager stand-in, read once at cold start.
   expect([...run.app.secrets.reads.values()]).toEqual([1]);
+  // ...during the init (the bundle awaits the service at top level), not by the first turn:
+  // Lambda runs init at full CPU, before a caller waits.
+  const initDone = run.app.events.find((e) => e.fn === 'chat' && e.type === 'init-done');
+  const [secretReadAt] = [...run.app.secrets.firstReadAt.values()];
+  expect(secretReadAt).toBeLessThan(initDone!.at);
 });
 
 test('the stream leaves the function as SSE with its status and headers in the prelude, relayed as it comes', async () => {
