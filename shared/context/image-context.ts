@@ -60,6 +60,14 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
     now,
   );
 
+  const imageStackDown = new ThrottledErrorLog(
+    (level, message, fields) => deps.log[level](message, fields),
+    'image stack unavailable; images inside messages are forwarded unchecked',
+    60_000,
+    now,
+    'error',
+  );
+
   async function inlineUri(image: ReadyImage): Promise<string> {
     const hit = inlineCache.get(image.key);
     if (hit) return hit;
@@ -114,6 +122,7 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
     async enrich(request: ChatRequest, http: HttpRequest) {
       // Images inside messages: a bad one is the client's error (400), like an upload would be.
       const inMessages = await normalizeMessageImages(request.messages, messageDeps);
+      if (inMessages.unavailable) imageStackDown.report(inMessages.unavailable, {});
       let messages = inMessages.messages;
       const ref = storage ? findSessionRef(request, http.headers) : undefined;
       if (!ref || !storage)

@@ -40,6 +40,14 @@ export function findMessageImages(messages: readonly ChatMessage[]): FoundImage[
 
 let normalizer: Promise<typeof import('../images/normalize')> | undefined;
 
+/** The image stack (sharp's native binary) could not be loaded on this platform. */
+export class ImageStackUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the image stack could not be loaded: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'ImageStackUnavailableError';
+  }
+}
+
 /**
  * sharp (a native module, the largest single load of the chat function's first request) is
  * loaded by the first turn that carries an image in its messages, not at cold start: most voice
@@ -48,7 +56,7 @@ let normalizer: Promise<typeof import('../images/normalize')> | undefined;
 function loadNormalizer(): Promise<typeof import('../images/normalize')> {
   normalizer ??= import('../images/normalize').catch((err: unknown) => {
     normalizer = undefined;
-    throw err;
+    throw new ImageStackUnavailableError(err);
   });
   return normalizer;
 }
@@ -81,14 +89,29 @@ export function normalizedPart(url: string, deps: MessageImagesDeps): Promise<No
   return pending;
 }
 
-/** Returns the messages with every image part replaced by its normalized data URI. */
+/**
+ * Returns the messages with every image part replaced by its normalized data URI. When the
+ * image stack cannot load, the messages go on unchanged (as before this server looked at them)
+ * and `unavailable` says why: images are an addition to a turn, never a condition for it.
+ */
 export async function normalizeMessageImages(
   messages: readonly ChatMessage[],
   deps: MessageImagesDeps,
-): Promise<{ messages: ChatMessage[]; images: (FoundImage & NormalizedPart)[] }> {
+): Promise<{
+  messages: ChatMessage[];
+  images: (FoundImage & NormalizedPart)[];
+  unavailable?: ImageStackUnavailableError;
+}> {
   const found = findMessageImages(messages);
   if (found.length === 0) return { messages: [...messages], images: [] };
-  const parts = await Promise.all(found.map((f) => normalizedPart(f.part.image_url.url, deps)));
+  let parts: NormalizedPart[];
+  try {
+    parts = await Promise.all(found.map((f) => normalizedPart(f.part.image_url.url, deps)));
+  } catch (err) {
+    if (err instanceof ImageStackUnavailableError)
+      return { messages: [...messages], images: [], unavailable: err };
+    throw err;
+  }
   const out = [...messages];
   found.forEach((f, i) => {
     const m = out[f.messageIndex] as ChatMessage & { role: 'user' };
