@@ -111,8 +111,11 @@ export function createChatHandler(deps: ChatDeps) {
         );
       }
       request = parseChatRequest(http.body);
-      if (deps.liveTurns) {
-        live = deps.liveTurns.begin(conversationKey(request, http.headers), requestId);
+      // Only a turn that names its conversation is watched; others keep the host's signal alone
+      // (no combined signal, no listeners on the per-token path).
+      const conversation = deps.liveTurns ? conversationKey(request, http.headers) : undefined;
+      if (deps.liveTurns && conversation) {
+        live = deps.liveTurns.begin(conversation, requestId);
         signal = AbortSignal.any([hostSignal, live.signal]);
       }
       record.requestedModel = request.model;
