@@ -1,7 +1,7 @@
-// Our chat server in its own process for benchmarks: the real composition (createChatService)
+// Our chat server in its own process for benchmarks: the real composition root (composeChat)
 // behind the real local host, logs quiet so the measurement is of the request path. With
 // WITH_EMULATORS=1 it is the whole local product (sessions, uploads, breaker on DynamoDB).
-import { createChatService } from '../functions/chat/service';
+import { composeChat } from '../functions/chat/compose';
 import { startDevApp } from '../infra/local/dev-app';
 import { createNodeHost } from '../infra/local/node-host';
 import { loadConfig } from '../shared/config';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     handler = dev.app.handler;
     cors = (req) => dev.corsHeaders(req);
   } else {
-    handler = (await createChatService({ config, log, writeMetrics: () => {} })).handler;
+    handler = (await composeChat(config, log, { withoutImages: true, writeMetrics: () => {} })).handler;
   }
   // Bench-only probe (this file is never deployed): heap in use after a full GC, so a soak can
   // tell a leak from a heap that merely has not been collected yet.

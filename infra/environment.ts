@@ -32,6 +32,19 @@ function common(config: StageConfig, refs: ResourceRefs): FunctionEnvironment {
 }
 
 /**
+ * The image limits, for every function that normalizes images (uploads, and chat for images
+ * inside messages): one source, so both accept the same images (shared/images/limits-env.ts).
+ */
+function imageEnvironment(config: StageConfig): FunctionEnvironment {
+  const { limits } = config;
+  return {
+    MAX_UPLOAD_BYTES: String(limits.maxUploadBytes),
+    IMAGE_MAX_LONG_EDGE: String(limits.imageMaxLongEdge),
+    IMAGE_MAX_PIXELS: String(limits.imageMaxPixels),
+  };
+}
+
+/**
  * What both browser-facing functions read (they share one config loader): origins and auth,
  * session lifetime, upload and image limits, per-IP rate limits.
  */
@@ -45,9 +58,7 @@ function browserEnvironment(config: StageConfig, refs: ResourceRefs): FunctionEn
     JWT_AUDIENCE: auth.mode === 'jwt' ? auth.audience : '',
     JWT_JWKS_URL: auth.mode === 'jwt' ? auth.jwksUrl : '',
     SESSION_TTL_SECONDS: String(limits.sessionTtlSeconds),
-    MAX_UPLOAD_BYTES: String(limits.maxUploadBytes),
-    IMAGE_MAX_LONG_EDGE: String(limits.imageMaxLongEdge),
-    IMAGE_MAX_PIXELS: String(limits.imageMaxPixels),
+    ...imageEnvironment(config),
     ...(limits.maxImagesPerSession !== undefined
       ? { MAX_IMAGES_PER_SESSION: String(limits.maxImagesPerSession) }
       : {}),
@@ -60,6 +71,7 @@ function browserEnvironment(config: StageConfig, refs: ResourceRefs): FunctionEn
 export function chatEnvironment(config: StageConfig, refs: ResourceRefs): FunctionEnvironment {
   return {
     ...common(config, refs),
+    ...imageEnvironment(config),
     LLM_SECRET_ARN: refs.llmSecretArn,
     // Empty means "not configured": the chat config then routes to the first keyed provider.
     MODEL_ROUTES: config.modelRoutes ? JSON.stringify(config.modelRoutes) : '',

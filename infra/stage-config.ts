@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadProviders } from '../shared/config';
-import { ConfigError, parseRoutes } from '../shared/routing/routes';
+import { ConfigError } from '../shared/errors';
+import { parseRoutes } from '../shared/routing/routes';
 
 /** Lowercase, starts with a letter: it becomes part of the stack name and of derived resource names. */
 export const STAGE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;

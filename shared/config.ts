@@ -1,12 +1,23 @@
-// The one place where the environment becomes typed configuration. Read once at start,
-// validated once, then passed in; nothing deeper reads process.env.
+// The chat function's configuration: its environment (and the LLM secret overlaid on it) read
+// once at the composition root, validated once with errors that name the variable, then passed
+// in; nothing past loadConfig reads the environment. (The browser functions' is sessions/config.ts.)
 import { z } from 'zod';
+import {
+  boolVar,
+  choiceVar,
+  type Env,
+  intVar,
+  jsonVar,
+  optionalIntVar,
+  optionalPositiveVar,
+  readEnv,
+  textVar,
+} from './env-vars';
+import { ConfigError } from './errors';
+import type { ImageLimits } from './images/limits';
+import { imageEnvShape, imageLimitsFrom } from './images/limits-env';
 import type { ProviderKind } from './providers/types';
-import { ConfigError, parseRoutes, type Routes } from './routing/routes';
-
-export { ConfigError };
-
-export type Env = Readonly<Record<string, string | undefined>>;
+import { parseRoutes, type Routes } from './routing/routes';
 
 export interface ProviderConfig {
   name: string;
@@ -50,6 +61,17 @@ export interface Config {
   sessionBudget: { maxTokens?: number; maxCostUsd?: number };
   /** JSON price overrides (USD per million tokens), merged over the built-in catalog. */
   modelPricesJson: string | undefined;
+  /** Images inside messages and session images: the same limits as the uploads function. */
+  images: ChatImageSettings;
+}
+
+export interface ChatImageSettings {
+  /** MAX_UPLOAD_BYTES and IMAGE_MAX_*: the variables and defaults the uploads function reads. */
+  limits: ImageLimits;
+  /** In-memory cache of normalized image bytes, per container (IMAGE_CACHE_BYTES). */
+  cacheBytes: number;
+  /** How long fetching an image URL inside a message may take (IMAGE_URL_TIMEOUT_MS). */
+  urlFetchTimeoutMs: number;
 }
 
 export interface StorageConfig {
@@ -62,14 +84,25 @@ export interface StorageConfig {
   s3Endpoint: string | undefined;
 }
 
+const storageEnvShape = {
+  AWS_REGION: textVar,
+  AWS_DEFAULT_REGION: textVar,
+  SESSIONS_TABLE: textVar,
+  CONTROL_TABLE: textVar,
+  IMAGES_BUCKET: textVar,
+  AWS_ENDPOINT_URL_DYNAMODB: textVar,
+  AWS_ENDPOINT_URL_S3: textVar,
+};
+
 export function loadStorageConfig(env: Env): StorageConfig {
+  const e = readEnv(storageEnvShape, env);
   return {
-    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION),
-    sessionsTable: nonEmpty(env.SESSIONS_TABLE),
-    controlTable: nonEmpty(env.CONTROL_TABLE),
-    imagesBucket: nonEmpty(env.IMAGES_BUCKET),
-    dynamoEndpoint: nonEmpty(env.AWS_ENDPOINT_URL_DYNAMODB),
-    s3Endpoint: nonEmpty(env.AWS_ENDPOINT_URL_S3),
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION,
+    sessionsTable: e.SESSIONS_TABLE,
+    controlTable: e.CONTROL_TABLE,
+    imagesBucket: e.IMAGES_BUCKET,
+    dynamoEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB,
+    s3Endpoint: e.AWS_ENDPOINT_URL_S3,
   };
 }
 
@@ -94,34 +127,6 @@ const compatibleSchema = z.record(
 );
 
 const RESERVED = new Set(['openai', 'anthropic', 'gemini', 'echo']);
-
-function int(env: Env, name: string, fallback: number, min = 1): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
-
-function positiveNumber(env: Env, name: string): number {
-  const n = Number(env[name]);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new ConfigError(`${name} must be a positive number, got "${env[name]}"`);
-  return n;
-}
-
-/** A variable that names one of a few choices (case-insensitive), with its default. */
-function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
-  const value = (nonEmpty(env[name]) ?? fallback).toLowerCase();
-  if (!(choices as readonly string[]).includes(value)) {
-    const listed = choices.map((c) => `"${c}"`);
-    throw new ConfigError(
-      `${name} must be ${listed.slice(0, -1).join(', ')} or ${listed.at(-1)}; got "${env[name]}"`,
-    );
-  }
-  return value as T;
-}
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
@@ -155,22 +160,12 @@ export function loadProviders(env: Env): Map<string, ProviderConfig> {
   });
   add({ name: 'echo', kind: 'echo', imageDelivery: 'inline' });
 
-  const raw = nonEmpty(env.COMPATIBLE_PROVIDERS);
-  if (raw) {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (err) {
-      throw new ConfigError(`COMPATIBLE_PROVIDERS is not valid JSON: ${(err as Error).message}`);
-    }
-    const parsed = compatibleSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError(
-        `COMPATIBLE_PROVIDERS is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-      );
-    }
-    for (const [name, spec] of Object.entries(parsed.data)) {
+  const { COMPATIBLE_PROVIDERS: compatible } = readEnv(
+    { COMPATIBLE_PROVIDERS: jsonVar(compatibleSchema) },
+    env,
+  );
+  if (compatible) {
+    for (const [name, spec] of Object.entries(compatible)) {
       if (RESERVED.has(name))
         throw new ConfigError(`COMPATIBLE_PROVIDERS: "${name}" is a built-in provider name`);
       add({
@@ -206,40 +201,67 @@ function defaultRoutesJson(providers: Map<string, ProviderConfig>): { json: stri
   return { json: JSON.stringify({ '*': ['echo:echo'] }), echo: true };
 }
 
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** The chat function's scalar variables (providers and routes are read below). */
+const chatEnvShape = {
+  REQUIRE_CHAT_API_KEY: boolVar(false),
+  ALLOW_ECHO: boolVar(false),
+  MODEL_ROUTES: textVar,
+  CHAT_API_KEY: textVar,
+  MAX_BODY_BYTES: intVar(20 * 1024 * 1024, 1, MAX_SAFE),
+  BODY_READ_TIMEOUT_MS: intVar(DEFAULT_BODY_READ_TIMEOUT_MS, 1, MAX_SAFE),
+  SUPERSEDE_TURNS: boolVar(true),
+  LIVE_TURN_POLL_MS: intVar(250, 0, MAX_SAFE),
+  FIRST_BYTE_TIMEOUT_MS: intVar(8000, 1, MAX_SAFE),
+  UPSTREAM_TIMEOUT_MS: intVar(120_000, 1, MAX_SAFE),
+  UPSTREAM_HTTP: choiceVar(['node', 'fetch'], 'node'),
+  ANTHROPIC_DEFAULT_MAX_TOKENS: intVar(1024, 1, MAX_SAFE),
+  LOG_LEVEL: choiceVar(['debug', 'info', 'warn', 'error'], 'info'),
+  PORT: intVar(8787, 0, 65_535),
+  STAGE: textVar,
+  SESSION_MAX_TOKENS: optionalIntVar(0, MAX_SAFE),
+  SESSION_MAX_COST_USD: optionalPositiveVar(),
+  MODEL_PRICES: textVar,
+  ...imageEnvShape,
+  IMAGE_CACHE_BYTES: intVar(64 * 1024 * 1024, 1, MAX_SAFE),
+  IMAGE_URL_TIMEOUT_MS: intVar(5000, 1, MAX_SAFE),
+};
+
 export function loadConfig(env: Env): Config {
-  const deployed = env.REQUIRE_CHAT_API_KEY === 'true';
+  const e = readEnv(chatEnvShape, env);
+  const deployed = e.REQUIRE_CHAT_API_KEY;
   const providers = loadProviders(env);
-  if (deployed && env.ALLOW_ECHO !== 'true')
-    providers.set('echo', { ...providers.get('echo')!, disabled: true });
-  const explicit = nonEmpty(env.MODEL_ROUTES);
-  const fallback = explicit ? undefined : defaultRoutesJson(providers);
-  const routes = parseRoutes(explicit ?? fallback!.json, new Set(providers.keys()));
+  if (deployed && !e.ALLOW_ECHO) providers.set('echo', { ...providers.get('echo')!, disabled: true });
+  const fallback = e.MODEL_ROUTES ? undefined : defaultRoutesJson(providers);
+  const routes = parseRoutes(e.MODEL_ROUTES ?? fallback!.json, new Set(providers.keys()));
   return {
-    chatApiKey: nonEmpty(env.CHAT_API_KEY),
+    chatApiKey: e.CHAT_API_KEY,
     providers,
     routes,
     echoFallback: fallback?.echo ?? false,
-    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024),
-    bodyReadTimeoutMs: int(env, 'BODY_READ_TIMEOUT_MS', DEFAULT_BODY_READ_TIMEOUT_MS),
-    liveTurns: {
-      enabled: oneOf(env, 'SUPERSEDE_TURNS', ['true', 'false'], 'true') === 'true',
-      pollMs: int(env, 'LIVE_TURN_POLL_MS', 250, 0),
-    },
-    firstByteTimeoutMs: int(env, 'FIRST_BYTE_TIMEOUT_MS', 8000),
-    upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 120_000),
-    upstreamHttp: oneOf(env, 'UPSTREAM_HTTP', ['node', 'fetch'], 'node'),
-    anthropicDefaultMaxTokens: int(env, 'ANTHROPIC_DEFAULT_MAX_TOKENS', 1024),
-    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
-    port: int(env, 'PORT', 8787, 0),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    bodyReadTimeoutMs: e.BODY_READ_TIMEOUT_MS,
+    liveTurns: { enabled: e.SUPERSEDE_TURNS, pollMs: e.LIVE_TURN_POLL_MS },
+    firstByteTimeoutMs: e.FIRST_BYTE_TIMEOUT_MS,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    upstreamHttp: e.UPSTREAM_HTTP,
+    anthropicDefaultMaxTokens: e.ANTHROPIC_DEFAULT_MAX_TOKENS,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
     deployed,
-    stage: nonEmpty(env.STAGE) ?? 'local',
+    stage: e.STAGE ?? 'local',
     storage: loadStorageConfig(env),
     sessionBudget: {
-      ...(nonEmpty(env.SESSION_MAX_TOKENS) ? { maxTokens: int(env, 'SESSION_MAX_TOKENS', 0) } : {}),
-      ...(nonEmpty(env.SESSION_MAX_COST_USD)
-        ? { maxCostUsd: positiveNumber(env, 'SESSION_MAX_COST_USD') }
-        : {}),
+      ...(e.SESSION_MAX_TOKENS !== undefined ? { maxTokens: e.SESSION_MAX_TOKENS } : {}),
+      ...(e.SESSION_MAX_COST_USD !== undefined ? { maxCostUsd: e.SESSION_MAX_COST_USD } : {}),
     },
-    modelPricesJson: nonEmpty(env.MODEL_PRICES),
+    modelPricesJson: e.MODEL_PRICES,
+    images: {
+      // The same variables, rules and defaults as the uploads function: both accept the same images.
+      limits: imageLimitsFrom(e),
+      cacheBytes: e.IMAGE_CACHE_BYTES,
+      urlFetchTimeoutMs: e.IMAGE_URL_TIMEOUT_MS,
+    },
   };
 }

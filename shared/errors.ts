@@ -15,6 +15,11 @@ export interface OpenAIErrorBody {
   error: { message: string; type: OpenAIErrorType; param: string | null; code: string | null };
 }
 
+/** A function's environment is not a valid configuration (the message names the variable). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly type: OpenAIErrorType;

@@ -1,45 +1,149 @@
-// The chat function as deployed and as `make dev` runs it: one DynamoDB client shared by the
-// breaker, the budgets and the session store; the image context; the chat service.
-import type { ChatApp } from '../../shared/chat/app';
+// Composition root of the chat function: its typed configuration in, the chat app out (one
+// DynamoDB client shared by the breaker, the budgets, the live turns and the session store; the
+// image context; turn accounting). The Lambda entry (handler.ts) calls it for each version of
+// the LLM secret; the dev server, the benchmarks and the tests call it too.
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inBackground } from '../../shared/background';
+import { type ChatApp, createChatApp, warmRouteProviders } from '../../shared/chat/app';
 import type { TurnEnricher } from '../../shared/chat/handler';
-import type { Config, Env } from '../../shared/config';
+import type { TurnRecord } from '../../shared/chat/turn-record';
+import type { Config } from '../../shared/config';
+import type { SessionBudget } from '../../shared/limits/budget';
+import { estimateCostUsd, priceCatalogFrom } from '../../shared/limits/prices';
 import type { Logger } from '../../shared/observability/log';
-import { createImageEnricherFromConfig } from './images';
-import { createChatService, createDocumentClient } from './service';
+import { turnMetricsEmf } from '../../shared/observability/metrics';
+import type { CircuitBreaker } from '../../shared/routing/breaker';
+import { createDocumentClient } from '../../shared/storage/aws-clients';
+import { LiveTurns } from '../../shared/turns/live-turns';
+import { composeImageContext } from './images';
 
-export interface ComposeOptions {
-  /** Test hook: replaces how the image context is built. */
-  buildImageContext?: () => Promise<TurnEnricher>;
+export interface ComposeChatOptions {
+  /** Shared document client; created from the storage configuration when omitted. */
+  documentClient?: DynamoDBDocumentClient;
+  /** Test hook: replaces how the image context is composed. */
+  composeImageContext?: () => Promise<TurnEnricher>;
+  /** Benchmarks and tests of the text path: no image context at all. */
+  withoutImages?: true;
   /** Test hook: how image URLs inside messages are fetched. */
   fetchMessageImage?: (url: string) => Promise<Buffer>;
+  /** Where EMF lines go (stdout on Lambda). */
   writeMetrics?: (line: string) => void;
 }
 
-export async function composeChatFunction(
+export async function composeChat(
   config: Config,
-  env: Env,
   log: Logger,
-  opts: ComposeOptions = {},
+  opts: ComposeChatOptions = {},
 ): Promise<ChatApp> {
   const { sessionsTable, controlTable } = config.storage;
-  const documentClient = sessionsTable || controlTable ? await createDocumentClient(config) : undefined;
+  const documentClient =
+    opts.documentClient ??
+    (sessionsTable || controlTable ? await createDocumentClient(config.storage) : undefined);
   let enricher: TurnEnricher | undefined;
-  try {
-    enricher = await (opts.buildImageContext?.() ??
-      createImageEnricherFromConfig(config, env, log, {
-        ...(documentClient ? { documentClient } : {}),
-        ...(opts.fetchMessageImage ? { fetchImage: opts.fetchMessageImage } : {}),
-      }));
-  } catch (err) {
-    // Images are an addition to the conversation, not a condition for it: if the image stack
-    // cannot load (say, sharp's native binary does not match the platform), chat goes on.
-    log.error('image context unavailable; answering turns without images', { error: err });
+  if (!opts.withoutImages) {
+    try {
+      enricher = await (opts.composeImageContext?.() ??
+        composeImageContext(config, log, {
+          ...(documentClient ? { documentClient } : {}),
+          ...(opts.fetchMessageImage ? { fetchImage: opts.fetchMessageImage } : {}),
+        }));
+    } catch (err) {
+      // Images are an addition to the conversation, not a condition for it: if the image stack
+      // cannot load (say, sharp's native binary does not match the platform), chat goes on.
+      log.error('image context unavailable; answering turns without images', { error: err });
+    }
   }
-  return createChatService({
+  return composeChatApp({
     config,
     log,
     ...(enricher ? { enricher } : {}),
     ...(documentClient ? { documentClient } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
   });
+}
+
+interface ChatAppParts {
+  config: Config;
+  log: Logger;
+  enricher?: TurnEnricher;
+  documentClient?: DynamoDBDocumentClient;
+  writeMetrics?: (line: string) => void;
+}
+
+/**
+ * The breaker, budgets, live turns and turn accounting around the chat app, built once per container. Heavy modules (AWS SDK, provider SDKs) are
+ * loaded here, during cold start, and only when the configuration uses them.
+ */
+async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
+  const { config, log } = opts;
+  const controlLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
+    log[level](msg, fields);
+  const table = config.storage.controlTable;
+  let breaker: CircuitBreaker | undefined;
+  let budget: SessionBudget | undefined;
+  let liveTurns: LiveTurns | undefined;
+  if (table) {
+    const doc = opts.documentClient ?? (await createDocumentClient(config.storage));
+    const [breakerModule, budgetModule, liveTurnStoreModule] = await Promise.all([
+      import('../../shared/routing/breaker'),
+      import('../../shared/limits/budget'),
+      import('../../shared/turns/live-turn-store'),
+    ]);
+    breaker = new breakerModule.CircuitBreaker({ client: doc, tableName: table, log: controlLog });
+    budget = new budgetModule.SessionBudget({ client: doc, tableName: table, log: controlLog });
+    // On Lambda a newer turn of a conversation always lands in another execution environment
+    // (this one is busy streaming): the control table is how it reaches the older turn.
+    if (config.liveTurns.enabled) {
+      liveTurns = new LiveTurns({
+        store: new liveTurnStoreModule.DynamoLiveTurnStore({ client: doc, tableName: table }),
+        pollMs: config.liveTurns.pollMs,
+        log: controlLog,
+      });
+    }
+  }
+  const prices = priceCatalogFrom(config.modelPricesJson);
+  const writeMetrics = opts.writeMetrics ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const limits = config.sessionBudget;
+  const budgeted = limits.maxTokens !== undefined || limits.maxCostUsd !== undefined;
+
+  function onTurnEnd(record: TurnRecord): void {
+    const cost =
+      record.usage && record.model
+        ? estimateCostUsd(
+            record.model,
+            { tokensIn: record.usage.prompt_tokens, tokensOut: record.usage.completion_tokens },
+            prices,
+          )
+        : undefined;
+    // No prompts, no image bytes, no keys: ids, counts, timings and the route taken.
+    log.info('turn', { ...record, ...(cost ? { costUsd: cost.costUsd, priced: cost.priced } : {}) });
+    writeMetrics(JSON.stringify(turnMetricsEmf(record, config.stage)));
+    if (budget && record.sessionId && record.usage) {
+      inBackground(
+        budget.addUsage(record.sessionId, {
+          tokensIn: record.usage.prompt_tokens,
+          tokensOut: record.usage.completion_tokens,
+          costUsd: cost?.costUsd ?? 0,
+        }),
+      );
+    }
+  }
+
+  const app = createChatApp({
+    config,
+    log,
+    ...(breaker ? { breaker } : {}),
+    ...(opts.enricher ? { enricher: opts.enricher } : {}),
+    onTurnEnd,
+    ...(liveTurns ? { liveTurns } : {}),
+    ...(budget && budgeted
+      ? {
+          admitTurn: async (sessionId: string | undefined) => {
+            if (sessionId) await budget.checkBudget(sessionId, limits);
+          },
+        }
+      : {}),
+  });
+  await warmRouteProviders(app, config);
+  return app;
 }

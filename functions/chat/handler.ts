@@ -1,10 +1,11 @@
 // Lambda entry for the chat function URL (RESPONSE_STREAM): every upstream token is written to
 // the response stream as it arrives. Configuration and secrets load at cold start; the secret
 // is re-read every few minutes in the background, so `make secrets` and key rotation reach warm
-// containers without a redeploy.
+// containers without a redeploy. Environment -> configuration here, the wiring in compose.ts.
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { backgroundSettled } from '../../shared/background';
-import { type Env, loadConfig } from '../../shared/config';
+import { loadConfig } from '../../shared/config';
+import type { Env } from '../../shared/env-vars';
 import { ApiError } from '../../shared/errors';
 import { type HttpHandler, type HttpResponse, jsonResponse } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
@@ -15,18 +16,19 @@ import {
   watchInvocation,
   writeToResponseStream,
 } from '../host/lambda-http';
-import { refreshingOnSecrets, secretRefreshMs } from '../host/refreshing-handler';
-import { composeChatFunction } from './compose';
+import { refreshingOnSecrets } from '../host/refreshing-handler';
+import { loadHostSettings } from '../host/settings';
+import { composeChat } from './compose';
 
 declare const awslambda: AwsLambdaGlobal;
 
-const log = createLogger((process.env.LOG_LEVEL as 'info' | undefined) ?? 'info', {
-  service: 'chat',
-  stage: process.env.STAGE,
-});
+// The host's settings are read before the configuration, so a configuration error is logged too.
+const { settings: host, problem } = loadHostSettings(process.env);
+const log = createLogger(host.logLevel, { service: 'chat', stage: host.stage });
+if (problem) log.error('host settings invalid; using their defaults', { error: problem });
 
 /** The chat service for one version of the secret; a configuration error answers with a clear 500. */
-export async function buildChatHandler(env: Env, logger: Logger): Promise<HttpHandler> {
+export async function composeChatHandler(env: Env, logger: Logger): Promise<HttpHandler> {
   try {
     const config = loadConfig(env);
     if (config.deployed && !config.chatApiKey) {
@@ -37,7 +39,7 @@ export async function buildChatHandler(env: Env, logger: Logger): Promise<HttpHa
         'no provider key configured: run `make secrets` (the echo provider is off in deployed stacks)',
       );
     }
-    return (await composeChatFunction(config, env, logger)).handler;
+    return (await composeChat(config, logger)).handler;
   } catch (err) {
     logger.error('chat function misconfigured', { error: err });
     const apiErr = new ApiError(
@@ -54,8 +56,8 @@ export async function buildChatHandler(env: Env, logger: Logger): Promise<HttpHa
 
 const service = refreshingOnSecrets({
   arnVariables: ['LLM_SECRET_ARN'],
-  build: (env) => buildChatHandler(env, log),
-  refreshMs: secretRefreshMs(process.env),
+  build: (env) => composeChatHandler(env, log),
+  refreshMs: host.secretRefreshMs,
   log,
   secretName: 'LLM secret',
 });

@@ -1,18 +1,18 @@
 // The Lambda shape shared by the two browser-facing functions (sessions, uploads): a buffered
-// function URL (payload v2) handled by middy, with the app built once per container on the
-// first request (configuration and secrets are read then, and a failed build is retried).
+// function URL (payload v2) handled by middy, with the app composed once per container on the
+// first request (configuration and secrets are read then, and a failed composition is retried).
 // The uploads function also receives S3 ObjectCreated notifications: told apart by the event's
 // shape, handled by the same app. No CORS here: the function URL's own CORS configuration answers browsers.
 import middy from '@middy/core';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult, S3Event } from 'aws-lambda';
+import type { Env } from '../../shared/env-vars';
 import type { HttpHandler } from '../../shared/http/types';
-import { createLogger, type Logger, type LogLevel } from '../../shared/observability/log';
+import { createLogger, type Logger } from '../../shared/observability/log';
 import { jsonErrors } from './json-errors';
 import { fromFunctionUrlEvent, toFunctionUrlResult } from './lambda-http';
+import { type HostSettings, loadHostSettings } from './settings';
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
-/** What one composition root builds for a browser function. */
+/** What one composition root composes for a browser function. */
 export interface BrowserFunctionApp {
   http: HttpHandler;
   /** S3 event notifications (asynchronous invocations); a rejection makes Lambda retry the event. */
@@ -36,16 +36,16 @@ export function isS3Event(event: unknown): event is S3Event {
 
 export function browserFunctionHandler(opts: {
   service: string;
-  build: (log: Logger) => Promise<BrowserFunctionApp>;
+  /** Environment -> configuration -> the function's compose (functions/<name>/compose.ts). */
+  compose: (log: Logger, env: Env, host: HostSettings) => Promise<BrowserFunctionApp>;
 }): BrowserFunctionHandler {
-  // LOG_LEVEL is read here, before the configuration, so a configuration error is logged too.
-  const level = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
-  const log = createLogger(LEVELS.includes(level as LogLevel) ? (level as LogLevel) : 'info', {
-    service: opts.service,
-  });
+  // The host's settings are read before the configuration, so a configuration error is logged too.
+  const { settings: host, problem } = loadHostSettings(process.env);
+  const log = createLogger(host.logLevel, { service: opts.service });
+  if (problem) log.error('host settings invalid; using their defaults', { error: problem });
   let app: Promise<BrowserFunctionApp> | undefined;
   const getApp = () => {
-    app ??= opts.build(log).catch((err: unknown) => {
+    app ??= opts.compose(log, process.env, host).catch((err: unknown) => {
       app = undefined;
       throw err;
     });

@@ -2,9 +2,11 @@
 // request triggers, in the background, a re-read of the secrets' text; only when it changed is
 // a new service built and swapped in. Requests never wait for the check, and a failed check or
 // build keeps the service that works.
+
+import type { Env } from '../../shared/env-vars';
 import type { HttpHandler } from '../../shared/http/types';
 import type { Logger } from '../../shared/observability/log';
-import { type EnvMap, overlaySecret, readSecrets } from './secrets';
+import { overlaySecret, readSecrets } from './secrets';
 
 export interface RefreshingOptions {
   /** Builds the service from the secrets' current text (called at start and on every change). */
@@ -82,7 +84,7 @@ export function refreshingHandler(opts: RefreshingOptions): RefreshingHandler {
  */
 export function refreshingOnSecrets(opts: {
   arnVariables: string[];
-  build(env: EnvMap): Promise<HttpHandler>;
+  build(env: Env): Promise<HttpHandler>;
   refreshMs: number;
   log: Logger;
   secretName: string;
@@ -91,7 +93,7 @@ export function refreshingOnSecrets(opts: {
     readSecrets: async () => JSON.stringify(await readSecrets(process.env, opts.arnVariables)),
     build: (text) => {
       const secrets = JSON.parse(text) as { arn: string; text: string }[];
-      const env = secrets.reduce<EnvMap>(
+      const env = secrets.reduce<Env>(
         (acc, s) => overlaySecret(acc, s.text, s.arn.split(':').pop() ?? 'secret'),
         process.env,
       );
@@ -102,10 +104,4 @@ export function refreshingOnSecrets(opts: {
       opts.log.error(`could not refresh the ${opts.secretName}; keeping the current keys`, { error: err }),
     onRefreshed: () => opts.log.info(`${opts.secretName} changed; new keys in use`),
   });
-}
-
-/** How often a warm container re-reads its secret (SECRET_REFRESH_SECONDS, default 300). */
-export function secretRefreshMs(env: EnvMap): number {
-  const seconds = Number(env.SECRET_REFRESH_SECONDS ?? 300);
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 300) * 1000;
 }

@@ -1,10 +1,10 @@
 // Reads a Secrets Manager secret (a JSON object of VARIABLE_NAME -> value) once per container
 // and overlays it on the environment, so keys never sit in the template or in plain env vars.
-
-export type EnvMap = Record<string, string | undefined>;
+import type { Env } from '../../shared/env-vars';
+import { createSecretsManagerClient } from '../../shared/storage/aws-clients';
 
 /** Pure: overlays the secret's string values on the environment. */
-export function overlaySecret(env: EnvMap, secretString: string, secretName: string): EnvMap {
+export function overlaySecret(env: Env, secretString: string, secretName: string): Env {
   let parsed: unknown;
   try {
     parsed = JSON.parse(secretString);
@@ -14,7 +14,7 @@ export function overlaySecret(env: EnvMap, secretString: string, secretName: str
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error(`secret ${secretName} is not a JSON object of NAME -> value`);
   }
-  const out: EnvMap = { ...env };
+  const out: Record<string, string | undefined> = { ...env };
   for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string' && v !== '') out[k] = v;
   return out;
 }
@@ -27,8 +27,10 @@ let sharedReader: SecretReader | undefined;
 /** Secrets Manager, loaded only where a secret is configured (local runs never evaluate it). */
 async function secretsManagerReader(): Promise<SecretReader> {
   if (sharedReader) return sharedReader;
-  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({});
+  const [{ GetSecretValueCommand }, client] = await Promise.all([
+    import('@aws-sdk/client-secrets-manager'),
+    createSecretsManagerClient(),
+  ]);
   sharedReader = async (arn) =>
     (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '{}';
   return sharedReader;
@@ -36,7 +38,7 @@ async function secretsManagerReader(): Promise<SecretReader> {
 
 /** The raw texts of every secret named by the given ARN variables (unset ones are skipped). */
 export async function readSecrets(
-  env: EnvMap,
+  env: Env,
   arnVariables: string[],
   read?: SecretReader,
 ): Promise<{ arn: string; text: string }[]> {

@@ -1,29 +1,20 @@
 // Lambda entry of the uploads API (POST /sessions/{id}/images, .../{imageId}/complete): issues
 // presigned upload forms, fetches image URLs, and normalizes images with sharp. Also the target
-// of the bucket's ObjectCreated notifications on uploads/: objects no pending upload waits for
-// are removed on arrival (shared/uploads/late-uploads.ts). One composition root for both.
-import { Router } from '../../shared/http/router';
-import { createBrowserApiClients, createBrowserApiDeps } from '../../shared/sessions/browser-api';
-import { loadBrowserApiConfig } from '../../shared/sessions/config';
-import { createUploadsRoutes } from '../../shared/uploads/api';
-import { removeLateUploads } from '../../shared/uploads/late-uploads';
+// of the bucket's ObjectCreated notifications on uploads/. Environment -> configuration here,
+// the wiring in compose.ts.
+import { loadBrowserApiConfig } from '../../shared/browser-api/config';
+import { composeBrowserApi, createBrowserApiClients } from '../host/browser-api';
 import { browserFunctionHandler } from '../host/browser-function';
+import { composeUploads } from './compose';
 
 export const handler = browserFunctionHandler({
   service: 'uploads',
-  build: async (log) => {
-    const config = loadBrowserApiConfig(process.env);
-    const deps = createBrowserApiDeps(config, createBrowserApiClients(config), { log });
+  compose: async (log, env) => {
+    const config = loadBrowserApiConfig(env);
+    const uploads = composeUploads(composeBrowserApi(config, await createBrowserApiClients(config), { log }));
     return {
-      http: createUploadsRoutes(new Router(), deps).handler((err) =>
-        log.error('request failed', { error: err }),
-      ),
-      objectEvents: async (event) => {
-        const outcome = await removeLateUploads(deps, event.Records);
-        // Lambda retries a failed asynchronous invocation twice; checks and deletes are idempotent.
-        if (outcome.failed.length > 0)
-          throw new Error(`${outcome.failed.length} raw upload(s) could not be checked or removed`);
-      },
+      http: uploads.router.handler((err) => log.error('request failed', { error: err })),
+      objectEvents: (event) => uploads.objectEvents(event.Records),
     };
   },
 });

@@ -4,22 +4,22 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeChatFunction } from '../../functions/chat/compose';
+import { composeChat } from '../../functions/chat/compose';
+import {
+  type BrowserApiOptions,
+  composeBrowserApi,
+  createBrowserApiClients,
+} from '../../functions/host/browser-api';
+import { composeSessions } from '../../functions/sessions/compose';
+import { composeUploads, type UploadsFunction } from '../../functions/uploads/compose';
+import { type BrowserApiConfig, loadBrowserApiConfig } from '../../shared/browser-api/config';
 import type { ChatApp } from '../../shared/chat/app';
-import { type Env, loadConfig } from '../../shared/config';
+import { loadConfig } from '../../shared/config';
+import type { Env } from '../../shared/env-vars';
 import type { Router } from '../../shared/http/router';
 import type { HttpRequest } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
-import { createSessionsRoutes } from '../../shared/sessions/api';
-import {
-  type BrowserApiOptions,
-  createBrowserApiClients,
-  createBrowserApiDeps,
-} from '../../shared/sessions/browser-api';
-import { type BrowserApiConfig, loadBrowserApiConfig } from '../../shared/sessions/config';
 import { BUCKET_PREFIXES } from '../../shared/storage/schema';
-import { createUploadsRoutes } from '../../shared/uploads/api';
-import { type LateUploadDeps, removeLateUploads } from '../../shared/uploads/late-uploads';
 import { type Emulators, startEmulators } from './emulators';
 
 export interface DevApp {
@@ -88,14 +88,16 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   const config = loadConfig(env);
   const browser = loadBrowserApiConfig(env);
   const log = opts.log ?? createLogger(config.logLevel, { service: 'dev' });
-  const app = await composeChatFunction(config, env, log, {
+  // Each function's own composition root, all three on one router; the two browser functions
+  // share one composed browser API (one store, one storage-incident log), as one process.
+  const app = await composeChat(config, log, {
     ...(opts.fetchMessageImage ? { fetchMessageImage: opts.fetchMessageImage } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
   });
-  const deps = createBrowserApiDeps(browser, createBrowserApiClients(browser), { log, ...opts.browser });
-  createSessionsRoutes(app.router, deps);
-  createUploadsRoutes(app.router, deps);
-  const stopNotifications = deliverUploadNotifications(emulators, deps);
+  const api = composeBrowserApi(browser, await createBrowserApiClients(browser), { log, ...opts.browser });
+  composeSessions(api, app.router);
+  const uploads = composeUploads(api, app.router);
+  const stopNotifications = deliverUploadNotifications(emulators, uploads);
   mountDemoPage(app.router, {
     s3Origin: new URL(emulators.s3Endpoint).origin,
     voice: browser.elevenLabs !== undefined,
@@ -130,17 +132,17 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
 
 /**
  * The stack's bucket notification (ObjectCreated under uploads/ -> the uploads function), in
- * process: each event goes to the same code the uploads function runs for it, with the browser
- * API's own store and bucket. No retries here (Lambda retries a failed event twice); the sweep
- * below stays the backstop, as the lifecycle rule is on AWS. Returns the unsubscription.
+ * process: each event goes to the uploads function's own handler for it. No retries here (Lambda
+ * retries a failed event twice); the sweep below stays the backstop, as the lifecycle rule is
+ * on AWS. Returns the unsubscription.
  */
 export function deliverUploadNotifications(
   emulators: Pick<Emulators, 'notifications'>,
-  deps: LateUploadDeps,
+  uploads: Pick<UploadsFunction, 'objectEvents'>,
 ): () => void {
   return emulators.notifications.subscribe({
     prefix: BUCKET_PREFIXES.uploads,
-    deliver: (event) => removeLateUploads(deps, event.Records),
+    deliver: (event) => uploads.objectEvents(event.Records),
   });
 }
 

@@ -1,7 +1,6 @@
-// The image limits as environment variables, read the same way by every function that handles
-// images (uploads, and chat for images inside messages), so both accept the same images.
-import { z } from 'zod';
-import { ConfigError, type Env } from '../config';
+// The image limits as environment variables, one shape for every function that handles images
+// (uploads, and chat for images inside messages), so all of them accept the same images.
+import type { z } from 'zod';
 import { intVar } from '../env-vars';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits';
 
@@ -15,9 +14,9 @@ export const imageEnvShape = {
   IMAGE_MAX_INPUT_PIXELS: intVar(DEFAULT_IMAGE_LIMITS.maxInputPixels, 1_000_000, 268_402_689),
 };
 
-const imageEnvSchema = z.object(imageEnvShape);
+type ImageEnv = { [K in keyof typeof imageEnvShape]: z.infer<(typeof imageEnvShape)[K]> };
 
-export function imageLimitsFrom(e: z.infer<typeof imageEnvSchema>): ImageLimits {
+export function imageLimitsFrom(e: ImageEnv): ImageLimits {
   return {
     maxInputBytes: e.MAX_UPLOAD_BYTES,
     maxInputPixels: e.IMAGE_MAX_INPUT_PIXELS,
@@ -25,14 +24,4 @@ export function imageLimitsFrom(e: z.infer<typeof imageEnvSchema>): ImageLimits 
     maxPixels: e.IMAGE_MAX_PIXELS,
     outputFormat: 'jpeg',
   };
-}
-
-export function loadImageLimits(env: Env): ImageLimits {
-  const parsed = imageEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = issue.path.join('.');
-    throw new ConfigError(`${name} ${issue.message} (got "${String(env[name] ?? '').slice(0, 100)}")`);
-  }
-  return imageLimitsFrom(parsed.data);
 }

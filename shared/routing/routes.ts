@@ -2,6 +2,7 @@
 // target is the primary; the rest are fallbacks tried in order (see routing/fallback.ts).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from '../errors';
 
 export interface TargetOptions {
   /** Milliseconds to wait for the first upstream event before giving up on this target. */
@@ -66,8 +67,6 @@ const routeSchema = z.union([
 ]);
 
 const routesSchema = z.record(z.string().min(1), routeSchema);
-
-export class ConfigError extends Error {}
 
 function toTarget(raw: z.infer<typeof targetSchema>): RouteTarget {
   const { target, ...options } = typeof raw === 'string' ? { target: raw } : raw;

@@ -85,11 +85,25 @@ export class ImageObjects {
     }
   }
 
+  /**
+   * Removes every key, a few at a time. On the first failure no further key is started, and the
+   * error is thrown only once every delete in flight has settled: a caller that answers "failed"
+   * (a refused DELETE, 503) must not have deletes still retrying behind its answer, which would
+   * remove a pending upload the client was just told is kept.
+   */
   async deleteAll(keys: readonly string[]): Promise<void> {
     const queue = [...new Set(keys)];
+    let failure: { error: unknown } | undefined;
     const worker = async () => {
-      for (let key = queue.pop(); key !== undefined; key = queue.pop()) await this.delete(key);
+      for (let key = queue.pop(); key !== undefined && !failure; key = queue.pop()) {
+        try {
+          await this.delete(key);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
     };
     await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, queue.length) }, worker));
+    if (failure) throw failure.error;
   }
 }

@@ -3,8 +3,23 @@
 // other failure passes through untouched (a bug stays a 500 and is logged by the router's owner).
 import { ApiError } from '../errors';
 import type { ThrottledErrorLog } from '../observability/throttled-error-log';
-import { storageUnavailable } from '../sessions/errors';
 import { isStorageUnavailable } from './faults';
+
+/** What a browser should wait before retrying a call that met a storage outage. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * DynamoDB or S3 could not be reached (or throttled, or a table is missing): nothing was changed
+ * that a retry could not finish. Logged once per incident where it is raised, not per request.
+ */
+export function storageUnavailable(cause: unknown): ApiError {
+  return new ApiError(
+    503,
+    'service_unavailable',
+    'Session storage is unavailable right now; retry shortly.',
+    { code: 'storage_unavailable', retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS, cause, logged: true },
+  );
+}
 
 export class StorageFaultBoundary {
   constructor(private readonly incidents: ThrottledErrorLog) {}

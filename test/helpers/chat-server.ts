@@ -1,7 +1,8 @@
 // Starts the real chat app behind the real local host on a loopback port, for tests and benches.
 import { type ChatApp, type ChatAppOptions, createChatApp, warmRouteProviders } from '../../shared/chat/app';
 import type { TurnRecord } from '../../shared/chat/turn-record';
-import { type Env, loadConfig } from '../../shared/config';
+import { loadConfig } from '../../shared/config';
+import type { Env } from '../../shared/env-vars';
 import { silentLogger } from '../../shared/observability/log';
 import { serveOnLoopback } from './serve';
 

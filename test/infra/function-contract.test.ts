@@ -1,7 +1,10 @@
 // The environment the stack gives each function, fed to that function's own config loader:
 // a renamed variable on either side fails here instead of at a cold start in AWS.
+import type { FunctionName } from '../../infra/environment';
+import { loadBrowserApiConfig } from '../../shared/browser-api/config';
 import { loadConfig } from '../../shared/config';
-import { loadBrowserApiConfig } from '../../shared/sessions/config';
+import type { Env } from '../../shared/env-vars';
+import type { ImageLimits } from '../../shared/images/limits';
 import { logicalId, type Synthesized, synthStage } from './helpers';
 
 /** Deploy-time values for the template's references, as Lambda would see them. */
@@ -34,19 +37,51 @@ const stage = synthStage('staging', {
   limits: {
     sessionTtlSeconds: 5400,
     maxUploadBytes: 8_000_000,
+    imageMaxLongEdge: 1024,
     imageMaxPixels: 1_500_000,
     maxImagesPerSession: 8,
   },
 });
 
+/** What functions/host/secrets.ts overlays from the LLM secret at start. */
+const LLM_SECRET = { CHAT_API_KEY: 'k'.repeat(48), OPENAI_API_KEY: 'sk-test', GROQ_API_KEY: 'gsk-test' };
+
+/**
+ * The image limits each function's own loader gives it, for every function that normalizes
+ * images (undefined: it handles none). A Record over FunctionName, so a new function does not
+ * compile here until it says which.
+ */
+const imageLimitsOf: Record<FunctionName, ((env: Env) => ImageLimits) | undefined> = {
+  chat: (env) => loadConfig({ ...env, ...LLM_SECRET }).images.limits,
+  uploads: (env) => loadBrowserApiConfig(env).imageLimits,
+  sessions: undefined,
+};
+
+test.each(
+  Object.entries(imageLimitsOf).filter(([, limits]) => limits !== undefined) as [
+    FunctionName,
+    (env: Env) => ImageLimits,
+  ][],
+)('%s normalizes images with the stage’s limits, not the built-in ones', (name, limitsOf) => {
+  expect(limitsOf(resolvedEnv(stage, name))).toEqual({
+    maxInputBytes: 8_000_000,
+    maxLongEdge: 1024,
+    maxPixels: 1_500_000,
+    maxInputPixels: expect.any(Number),
+    outputFormat: 'jpeg',
+  });
+});
+
+test('every function that normalizes images gets the same limits', () => {
+  const all = Object.entries(imageLimitsOf).flatMap(([name, limitsOf]) =>
+    limitsOf ? [limitsOf(resolvedEnv(stage, name as FunctionName))] : [],
+  );
+  expect(all.length).toBeGreaterThan(1);
+  for (const limits of all) expect(limits).toEqual(all[0]);
+});
+
 test('chat: the environment plus the LLM secret is a valid deployed configuration', () => {
-  // What functions/host/secrets.ts overlays from the LLM secret at start.
-  const env = {
-    ...resolvedEnv(stage, 'chat'),
-    CHAT_API_KEY: 'k'.repeat(48),
-    OPENAI_API_KEY: 'sk-test',
-    GROQ_API_KEY: 'gsk-test',
-  };
+  const env = { ...resolvedEnv(stage, 'chat'), ...LLM_SECRET };
   const config = loadConfig(env);
   expect(config.deployed).toBe(true);
   expect(config.chatApiKey).toBe('k'.repeat(48));

@@ -194,6 +194,10 @@ describe('environment', () => {
       LOG_LEVEL: 'info',
       REQUIRE_CHAT_API_KEY: 'true',
       ALLOW_ECHO: 'false',
+      // Images inside messages are held to the same limits as uploads.
+      MAX_UPLOAD_BYTES: '5000000',
+      IMAGE_MAX_LONG_EDGE: '2048',
+      IMAGE_MAX_PIXELS: '2000000',
     });
   });
 

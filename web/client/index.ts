@@ -1,7 +1,7 @@
 // The typed browser client of the vision backend's browser API (README "Browser API"): the one
 // place a page speaks to it. Framework-free; runs in browsers and in Node 22 (fetch, FormData,
 // Blob). Every failure is a VisionApiError carrying the API's status and precise code.
-import type { ElevenLabsCredentials } from '../../shared/sessions/api';
+import type { ElevenLabsCredentials } from '../../shared/browser-api/sessions-routes';
 import type { PublicImage, PublicSession } from '../../shared/sessions/views';
 import type { ImageResult } from '../../shared/uploads/image-result';
 import { apiErrorFrom, networkError, s3ErrorFrom, VisionApiError } from './errors';

@@ -1,5 +1,5 @@
 // The chat function's composition: images are an addition, never a condition for answering.
-import { composeChatFunction } from '../../../functions/chat/compose';
+import { composeChat } from '../../../functions/chat/compose';
 import { loadConfig } from '../../../shared/config';
 import { createLogger } from '../../../shared/observability/log';
 import { type FakeOpenAIServer, startOpenAIServer } from '../../fakes/openai-server';
@@ -13,12 +13,11 @@ afterAll(() => upstream.close());
 test('when the image stack cannot load, chat still answers and the failure is logged', async () => {
   const env = { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: `${upstream.url}/v1` };
   const lines: string[] = [];
-  const app = await composeChatFunction(
+  const app = await composeChat(
     loadConfig(env),
-    env,
     createLogger('info', {}, (l) => lines.push(l)),
     {
-      buildImageContext: async () => {
+      composeImageContext: async () => {
         throw new Error("Cannot find package 'sharp'");
       },
       writeMetrics: () => {},

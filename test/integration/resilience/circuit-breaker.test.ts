@@ -48,7 +48,7 @@ afterEach(async () => {
   await up.close();
 });
 
-/** The chat function as deployed: createChatService with CONTROL_TABLE on the embedded DynamoDB. */
+/** The chat function as deployed: composeChat with CONTROL_TABLE on the embedded DynamoDB. */
 async function service(table: string, dynamoEndpoint = emu.dynamoEndpoint): Promise<RunningService> {
   const running = await startChatService(
     chatEnv(up, { CONTROL_TABLE: table, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint, AWS_REGION: emu.region }),

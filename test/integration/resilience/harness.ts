@@ -4,11 +4,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import OpenAI from 'openai';
-import { createChatService } from '../../../functions/chat/service';
+import { composeChat } from '../../../functions/chat/compose';
 import { createTables, type Emulators } from '../../../infra/local/emulators';
 import type { BreakerSnapshotSource, ChatApp, HealthReport } from '../../../shared/chat/app';
 import type { TurnRecord } from '../../../shared/chat/turn-record';
-import { type Env, loadConfig } from '../../../shared/config';
+import { loadConfig } from '../../../shared/config';
+import type { Env } from '../../../shared/env-vars';
 import { createLogger } from '../../../shared/observability/log';
 import { CircuitBreaker } from '../../../shared/routing/breaker';
 import type { Admission, BreakerLike } from '../../../shared/routing/breaker-types';
@@ -158,7 +159,7 @@ export interface RunningService {
 }
 
 /**
- * The chat function's composition root (createChatService: config, CircuitBreaker and budgets
+ * The chat function's composition root (composeChat: config, CircuitBreaker and budgets
  * on CONTROL_TABLE) behind the node host. Turn records are read back from its log.
  */
 export async function startChatService(
@@ -173,10 +174,9 @@ export async function startChatService(
     lines.push(entry);
     if (entry.msg === 'turn') turns.push(entry as unknown as TurnRecord);
   });
-  const app = await createChatService({
-    config,
-    log,
+  const app = await composeChat(config, log, {
     documentClient: documentClientForTable,
+    withoutImages: true,
     writeMetrics: () => {},
   });
   const served = await serveOnLoopback(app.handler, { maxBodyBytes: config.maxBodyBytes, log });

@@ -3,20 +3,20 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type BrowserApiClients,
+  type BrowserApiOptions,
+  composeBrowserApi,
+} from '../../../functions/host/browser-api';
+import { composeSessions } from '../../../functions/sessions/compose';
+import { composeUploads } from '../../../functions/uploads/compose';
 import { deliverUploadNotifications } from '../../../infra/local/dev-app';
 import { type Emulators, startEmulators } from '../../../infra/local/emulators';
+import type { BrowserApiConfig } from '../../../shared/browser-api/config';
+import type { BrowserApiDeps } from '../../../shared/browser-api/deps';
 import { Router } from '../../../shared/http/router';
 import type { HttpHandler } from '../../../shared/http/types';
 import { DEFAULT_IMAGE_LIMITS } from '../../../shared/images/normalize';
-import { createSessionsRoutes } from '../../../shared/sessions/api';
-import {
-  type BrowserApiClients,
-  type BrowserApiDeps,
-  type BrowserApiOptions,
-  createBrowserApiDeps,
-} from '../../../shared/sessions/browser-api';
-import type { BrowserApiConfig } from '../../../shared/sessions/config';
-import { createUploadsRoutes } from '../../../shared/uploads/api';
 
 export const SESSIONS_TABLE = 'test-sessions';
 export const CONTROL_TABLE = 'test-control';
@@ -142,12 +142,12 @@ export function createTestBrowserApi(
   options: BrowserApiOptions = {},
 ): TestBrowserApi {
   const clock = { now: Date.now() };
-  const deps = createBrowserApiDeps(config, storage.clients, { now: () => clock.now, ...options });
+  const deps = composeBrowserApi(config, storage.clients, { now: () => clock.now, ...options });
   const router = new Router();
-  createSessionsRoutes(router, deps);
-  createUploadsRoutes(router, deps);
+  composeSessions(deps, router);
+  const uploads = composeUploads(deps, router);
   const handler = router.handler();
-  const stopNotifications = deliverUploadNotifications(storage.emu, deps);
+  const stopNotifications = deliverUploadNotifications(storage.emu, uploads);
 
   async function call<T>(method: string, path: string, opts: CallOptions = {}): Promise<Reply<T>> {
     const headers: Record<string, string> = {};

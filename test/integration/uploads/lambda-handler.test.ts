@@ -3,11 +3,10 @@
 // the emulators.
 
 import type { S3Event } from 'aws-lambda';
+import { composeBrowserApi } from '../../../functions/host/browser-api';
 import type { BrowserFunctionHandler } from '../../../functions/host/browser-function';
-import { Router } from '../../../shared/http/router';
-import { createSessionsRoutes } from '../../../shared/sessions/api';
-import { createBrowserApiDeps } from '../../../shared/sessions/browser-api';
-import { loadBrowserApiConfig } from '../../../shared/sessions/config';
+import { composeSessions } from '../../../functions/sessions/compose';
+import { loadBrowserApiConfig } from '../../../shared/browser-api/config';
 import {
   APP_ORIGIN,
   type CreatedSession,
@@ -50,7 +49,7 @@ afterAll(async () => {
 /** Sessions come from the sessions API; built here from the same environment. */
 async function createSession(): Promise<CreatedSession> {
   const config = loadBrowserApiConfig(environment());
-  const router = createSessionsRoutes(new Router(), createBrowserApiDeps(config, storage.clients));
+  const router = composeSessions(composeBrowserApi(config, storage.clients));
   const res = await router.handler()(
     {
       method: 'POST',

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../../shared/config';
+import { loadConfig } from '../../../shared/config';
+import { ConfigError } from '../../../shared/errors';
 import { findRoute, parseRoutes, targetModel } from '../../../shared/routing/routes';
 
 const known = new Set(['openai', 'anthropic', 'echo']);
@@ -102,6 +103,6 @@ test('UPSTREAM_HTTP picks the SDK transport: node:http by default, the runtime f
   expect(loadConfig({}).upstreamHttp).toBe('node');
   expect(loadConfig({ UPSTREAM_HTTP: 'FETCH' }).upstreamHttp).toBe('fetch');
   expect(() => loadConfig({ UPSTREAM_HTTP: 'curl' })).toThrow(
-    /UPSTREAM_HTTP must be "node" or "fetch"; got "curl"/,
+    /UPSTREAM_HTTP must be "node" or "fetch" \(got "curl"\)/,
   );
 });

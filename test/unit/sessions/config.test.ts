@@ -1,7 +1,7 @@
-import { loadChatImageSettings } from '../../../functions/chat/images';
-import { ConfigError } from '../../../shared/config';
+import { loadBrowserApiConfig } from '../../../shared/browser-api/config';
+import { loadConfig } from '../../../shared/config';
+import { ConfigError } from '../../../shared/errors';
 import { DEFAULT_IMAGE_LIMITS } from '../../../shared/images/normalize';
-import { loadBrowserApiConfig } from '../../../shared/sessions/config';
 
 const BASE = {
   SESSIONS_TABLE: 'sessions',
@@ -106,15 +106,11 @@ test('image limits default to normalizeImage’s own, and the chat function read
   };
   const defaults = loadBrowserApiConfig(base).imageLimits;
   expect(defaults).toEqual({ ...DEFAULT_IMAGE_LIMITS, maxInputBytes: 15 * 1024 * 1024 });
-  expect(loadChatImageSettings({}).limits).toEqual(defaults);
+  expect(loadConfig({}).images.limits).toEqual(defaults);
   const custom = { IMAGE_MAX_LONG_EDGE: '1024', IMAGE_MAX_PIXELS: '500000', MAX_UPLOAD_BYTES: '5000000' };
-  expect(loadChatImageSettings(custom).limits).toEqual(
-    loadBrowserApiConfig({ ...base, ...custom }).imageLimits,
-  );
+  expect(loadConfig(custom).images.limits).toEqual(loadBrowserApiConfig({ ...base, ...custom }).imageLimits);
   // Out of range is refused by both, with the same message.
-  expect(() => loadChatImageSettings({ IMAGE_MAX_LONG_EDGE: '10' })).toThrow(
-    'IMAGE_MAX_LONG_EDGE must be at least 64',
-  );
+  expect(() => loadConfig({ IMAGE_MAX_LONG_EDGE: '10' })).toThrow('IMAGE_MAX_LONG_EDGE must be at least 64');
   expect(() => loadBrowserApiConfig({ ...base, IMAGE_MAX_LONG_EDGE: '10' })).toThrow(
     'IMAGE_MAX_LONG_EDGE must be at least 64',
   );

@@ -10,15 +10,15 @@ import { parseDataUri } from '../images/data-uri';
 import { ImageRejectedError, imageTooLarge } from '../images/errors';
 import { normalizeImage } from '../images/normalize';
 import { fetchImageSafely } from '../images/safe-fetch';
-import type { BrowserApiDeps } from '../sessions/browser-api';
 import { imageNotFound, invalidImageId } from '../sessions/errors';
 import { isImageId, isSlot, newImageId } from '../sessions/ids';
 import { rawUploadKey } from '../sessions/object-keys';
 import { parseJsonBody } from '../sessions/request-body';
-import { completeUpload } from './complete-upload';
-import type { ImageResult } from './image-result';
-import { ingestNormalizedImage } from './ingest';
-import { createUploadForm, isUploadContentType, UPLOAD_CONTENT_TYPES } from './upload-form';
+import { completeUpload } from '../uploads/complete-upload';
+import type { ImageResult } from '../uploads/image-result';
+import { ingestNormalizedImage } from '../uploads/ingest';
+import { createUploadForm, isUploadContentType, UPLOAD_CONTENT_TYPES } from '../uploads/upload-form';
+import type { BrowserApiDeps } from './deps';
 
 export type UploadsRoutesDeps = Pick<
   BrowserApiDeps,

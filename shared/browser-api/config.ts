@@ -2,11 +2,11 @@
 // typed configuration: read once at start, validated once, with errors that name the variable.
 import { z } from 'zod';
 import type { BrowserAuthConfig, BrowserRateLimits } from '../auth/types';
-import { ConfigError, type Env } from '../config';
-import { blankToUndefined, intVar } from '../env-vars';
+import { blankToUndefined, choiceVar, type Env, intVar, readEnv } from '../env-vars';
+import { ConfigError } from '../errors';
 import type { ImageLimits } from '../images/limits';
 import { DEFAULT_MAX_UPLOAD_BYTES, imageEnvShape, imageLimitsFrom } from '../images/limits-env';
-import { DEFAULT_MAX_IMAGES_PER_SESSION } from './store';
+import { DEFAULT_MAX_IMAGES_PER_SESSION } from '../sessions/store';
 
 export interface BrowserApiConfig {
   sessionsTable: string;
@@ -89,7 +89,7 @@ const originList = z.preprocess(
   ),
 );
 
-const envSchema = z.object({
+const envShape = {
   SESSIONS_TABLE: requiredText,
   CONTROL_TABLE: requiredText,
   IMAGES_BUCKET: requiredText,
@@ -133,13 +133,10 @@ const envSchema = z.object({
     100_000,
   ),
   RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE: intVar(BROWSER_API_DEFAULTS.requestsPerMinute, 1, 100_000),
-  LOG_LEVEL: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
-    z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  ),
-});
+  LOG_LEVEL: choiceVar(['debug', 'info', 'warn', 'error'], 'info'),
+};
 
-type ParsedEnv = z.infer<typeof envSchema>;
+type ParsedEnv = ReturnType<typeof readEnv<typeof envShape>>;
 
 function authConfig(env: ParsedEnv): BrowserAuthConfig {
   if (env.AUTH_MODE === 'anonymous') {
@@ -164,13 +161,7 @@ function authConfig(env: ParsedEnv): BrowserAuthConfig {
 }
 
 export function loadBrowserApiConfig(env: Env): BrowserApiConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = issue.path.join('.') || '(environment)';
-    throw new ConfigError(`${name} ${issue.message} (got "${String(env[name] ?? '').slice(0, 100)}")`);
-  }
-  const e = parsed.data;
+  const e = readEnv(envShape, env);
   return {
     sessionsTable: e.SESSIONS_TABLE,
     controlTable: e.CONTROL_TABLE,

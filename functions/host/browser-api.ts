@@ -1,24 +1,22 @@
-// Composition of the browser-facing API (sessions + uploads) from configuration. The Lambda
-// entries, the local dev server and the tests all build their dependencies here, then mount
-// createSessionsRoutes / createUploadsRoutes on a Router.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createCallerAuthenticator } from '../auth/authenticate';
-import { type BrowserGuard, createBrowserGuard } from '../auth/browser-guard';
-import { createJwtVerifier, type VerifyJwt } from '../auth/jwt-verifier';
-import { createRateLimitEnforcer, createSessionRateLimitEnforcer } from '../auth/rate-limits';
-import { ElevenLabsClient } from '../elevenlabs/client';
-import type { SafeFetchOptions } from '../images/safe-fetch';
-import { RateLimiter } from '../limits/rate-limiter';
-import type { Logger } from '../observability/log';
-import { silentLogger } from '../observability/log';
-import { ThrottledErrorLog } from '../observability/throttled-error-log';
-import { BROWSER_STORAGE_CLIENT_SETTINGS } from '../storage/client-settings';
-import { StorageFaultBoundary } from '../storage/fault-boundary';
-import type { BrowserApiConfig } from './config';
-import { ImageObjects } from './image-objects';
-import { SessionStore } from './store';
+// The part of the composition the two browser functions (sessions, uploads) share: their AWS
+// clients, session store, bucket, guard and ElevenLabs access, from the browser configuration.
+// Used by functions/sessions/compose.ts, functions/uploads/compose.ts, the dev server and tests.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createCallerAuthenticator } from '../../shared/auth/authenticate';
+import { createBrowserGuard } from '../../shared/auth/browser-guard';
+import { createJwtVerifier, type VerifyJwt } from '../../shared/auth/jwt-verifier';
+import { createRateLimitEnforcer, createSessionRateLimitEnforcer } from '../../shared/auth/rate-limits';
+import type { BrowserApiConfig } from '../../shared/browser-api/config';
+import type { BrowserApiDeps, UrlFetchSettings } from '../../shared/browser-api/deps';
+import { ElevenLabsClient } from '../../shared/elevenlabs/client';
+import { RateLimiter } from '../../shared/limits/rate-limiter';
+import { type Logger, silentLogger } from '../../shared/observability/log';
+import { ThrottledErrorLog } from '../../shared/observability/throttled-error-log';
+import { ImageObjects } from '../../shared/sessions/image-objects';
+import { SessionStore } from '../../shared/sessions/store';
+import { createDocumentClient, createS3Client } from '../../shared/storage/aws-clients';
+import { StorageFaultBoundary } from '../../shared/storage/fault-boundary';
 
 export interface BrowserApiClients {
   dynamo: DynamoDBDocumentClient;
@@ -26,56 +24,14 @@ export interface BrowserApiClients {
 }
 
 /** SDK clients for the configured region, or for the local emulators when endpoints are set. */
-export function createBrowserApiClients(config: BrowserApiConfig): BrowserApiClients {
-  const region = config.region ? { region: config.region } : {};
-  const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      ...region,
-      ...BROWSER_STORAGE_CLIENT_SETTINGS,
-      ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-  const s3 = new S3Client({
-    ...region,
-    ...BROWSER_STORAGE_CLIENT_SETTINGS,
-    ...(config.endpoints.s3
-      ? {
-          endpoint: config.endpoints.s3,
-          // The emulator has no virtual-host buckets and no flexible checksums.
-          forcePathStyle: true,
-          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
-          responseChecksumValidation: 'WHEN_REQUIRED' as const,
-        }
-      : {}),
-  });
+export async function createBrowserApiClients(config: BrowserApiConfig): Promise<BrowserApiClients> {
+  const target = {
+    region: config.region,
+    dynamoEndpoint: config.endpoints.dynamodb,
+    s3Endpoint: config.endpoints.s3,
+  };
+  const [dynamo, s3] = await Promise.all([createDocumentClient(target), createS3Client(target)]);
   return { dynamo, s3 };
-}
-
-/** How image URLs are fetched; tests widen the address policy to a loopback image server. */
-export type UrlFetchSettings = Pick<SafeFetchOptions, 'allowHttp' | 'addressPolicy' | 'lookup'> & {
-  timeoutMs: number;
-};
-
-export interface ElevenLabsAccess {
-  client: ElevenLabsClient;
-  agentId: string;
-}
-
-export interface BrowserApiDeps {
-  config: BrowserApiConfig;
-  store: SessionStore;
-  objects: ImageObjects;
-  /** For presigning upload forms. */
-  s3: S3Client;
-  guard: BrowserGuard;
-  /** Absent when ELEVENLABS_API_KEY or ELEVENLABS_AGENT_ID is not configured. */
-  elevenLabs?: ElevenLabsAccess;
-  urlFetch: UrlFetchSettings;
-  /** Turns storage outages into 503 storage_unavailable, logged once per incident. */
-  storageFaults: StorageFaultBoundary;
-  log: Logger;
-  now: () => number;
 }
 
 export interface BrowserApiOptions {
@@ -93,7 +49,7 @@ export interface BrowserApiOptions {
 const DEFAULT_URL_FETCH_TIMEOUT_MS = 10_000;
 const DEFAULT_STORAGE_FAULT_LOG_INTERVAL_MS = 60_000;
 
-export function createBrowserApiDeps(
+export function composeBrowserApi(
   config: BrowserApiConfig,
   clients: BrowserApiClients,
   opts: BrowserApiOptions = {},

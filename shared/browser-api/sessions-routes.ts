@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { ownerOf } from '../auth/types';
 import type { Router } from '../http/router';
 import { type HttpRequest, type HttpResponse, jsonResponse } from '../http/types';
-import type { BrowserApiDeps } from './browser-api';
-import { invalidConversationId } from './errors';
-import { isConversationId } from './ids';
-import { parseJsonBody } from './request-body';
-import { publicSession } from './views';
+import { invalidConversationId } from '../sessions/errors';
+import { isConversationId } from '../sessions/ids';
+import { parseJsonBody } from '../sessions/request-body';
+import { publicSession } from '../sessions/views';
+import type { BrowserApiDeps } from './deps';
 
 export type SessionsRoutesDeps = Pick<
   BrowserApiDeps,
