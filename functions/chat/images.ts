@@ -2,7 +2,7 @@
 // bucket, and the image limits (the uploads function's, config.images). Without a sessions table and bucket, turns are plain chat (messages' own
 // images are still checked and normalized).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TurnEnricher } from '../../shared/chat/handler';
+import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/observability/log';
 import type { RouteTarget } from '../../shared/routing/routes';
