@@ -314,7 +314,7 @@ export function loadImageCatalog(
   base: readonly CatalogEntry[] = DEFAULT_IMAGE_CATALOG,
 ): CatalogEntry[] {
   if (raw === undefined || raw.trim() === '') return applyCatalogOverride(base, {}, knownProviders);
-  const text = raw.trim().startsWith('{') ? raw : readCatalogFile(raw.trim());
+  const text = /^[[{]/.test(raw.trim()) ? raw : readCatalogFile(raw.trim());
   let json: unknown;
   try {
     json = JSON.parse(text);
