@@ -2,6 +2,7 @@
 // half-open probe at a time, across containers), each attempt has its own timeout, retryable
 // failures are retried (retry-after honoured, bounded), others fail over; a refusal ends the run
 // as the user's answer. The decisions are policy.ts's; this file does the I/O.
+
 import { inBackground } from '../background';
 import type { BreakerSnapshotSource } from '../chat/app';
 import { UpstreamError } from '../errors';
@@ -13,6 +14,7 @@ import {
   toUpstreamError,
 } from '../providers/upstream-error';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
+import { abortableSleep } from './abortable-sleep';
 import { breakerTargetOf, priceOf, selectCandidates } from './catalog';
 import { ImageGenerationFailedError, ImageRefusedError } from './errors';
 import {
@@ -66,19 +68,6 @@ export interface ImageRunner extends ImageGenerator {
 }
 
 type Outcome = { ok: true; image: ProviderImage } | { ok: false; error: UpstreamError | ImageRefusedError };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** One provider call under its own timeout, linked to the caller's signal; never rejects. */
 async function attempt(
@@ -233,7 +222,7 @@ export function createImageGenerator(deps: ImageGeneratorDeps): ImageRunner {
           random: random(),
         });
         if (decision.kind === 'retry') {
-          await sleep(decision.delayMs, signal);
+          await abortableSleep(decision.delayMs, signal);
           if (!signal.aborted) continue;
         }
         failures.push({ entryId: entry.id, detail: error.message, error });

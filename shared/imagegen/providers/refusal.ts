@@ -5,8 +5,13 @@ import { ImageRefusedError } from '../errors';
 /** Codes OpenAI sends when its safety system refuses a prompt or an image. */
 const REFUSAL_CODES = new Set(['content_policy_violation', 'moderation_blocked', 'content_filter']);
 
-/** Wording compatible servers (Together, proxies) use when they refuse on content grounds. */
-const REFUSAL_WORDING = /nsfw|safety system|content[ _-]?polic|content[ _-]?filter/i;
+/**
+ * Wording compatible servers use when they refuse on content grounds (Together: "NSFW content
+ * detected"; Google: "... Responsible AI practices", "safety filters"). Narrow on purpose: a
+ * parameter error that merely mentions a field such as `moderation` must stay a 400.
+ */
+const REFUSAL_WORDING =
+  /nsfw|safety (system|filter|polic)|content[ _-]?polic|content[ _-]?filter|responsible ai/i;
 
 interface SdkErrorShape {
   status?: unknown;

@@ -1,10 +1,12 @@
 // The Replicate image provider, through Replicate's documented HTTP API: create a prediction
 // (waiting for it with `Prefer: wait`), poll it until it succeeds, fails or is cancelled, then
 // download its output with the SSRF-safe fetch. Cancelled on our side when the call is.
+
 import { ApiError, UpstreamError } from '../../errors';
 import { fetchImageSafely, type SafeFetchOptions } from '../../images/safe-fetch';
 import type { FetchLike } from '../../providers/http-transport';
 import { toUpstreamError } from '../../providers/upstream-error';
+import { abortableSleep } from '../abortable-sleep';
 import { ImageRefusedError } from '../errors';
 import { providerImageFromBytes } from '../image-bytes';
 import { type ImageProviderConfig, isImageProviderConfigured } from '../provider-config';
@@ -105,19 +107,6 @@ async function httpError(res: Response): Promise<Error> {
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export function createReplicateProvider(
   cfg: ImageProviderConfig,
   opts: ReplicateOptions = {},
@@ -156,7 +145,7 @@ export function createReplicateProvider(
       );
       try {
         while (!TERMINAL.has(prediction.status)) {
-          await sleep(pollMs, signal);
+          await abortableSleep(pollMs, signal);
           if (signal.aborted) throw toUpstreamError(signal.reason, cfg.name, signal);
           prediction = await call(
             `/predictions/${encodeURIComponent(prediction.id)}`,

@@ -2,6 +2,7 @@
 // two OpenAI-compatible fakes on loopback, and the real persistent breaker on the embedded
 // DynamoDB. The fault matrix: 500, 429 with retry-after, refusal, hang, malformed image; the
 // breaker opening, skipping, probing; what a failed run reports.
+
 import { type Emulators, startEmulators } from '../../../../infra/local/emulators';
 import { backgroundSettled } from '../../../../shared/background';
 import { ImageGenerationFailedError, ImageRefusedError } from '../../../../shared/imagegen/errors';
@@ -16,6 +17,7 @@ import {
   solidPng,
   startImageUpstream,
 } from '../../../fakes/image-upstream';
+import { rejectionOf } from '../../../helpers/rejection';
 import { CONTROL_TABLE, type Container, container, TestClock } from '../../routing/breaker-harness';
 
 let emu: Emulators;
@@ -83,15 +85,6 @@ function rig(settings: Partial<ImageRunSettings> = {}): Rig {
 const ask: ImageRequest = { prompt: 'a red kite over the sea', quality: 'medium', aspect: 'square' };
 const never = () => new AbortController().signal;
 
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
-}
-
 async function breakerOf(r: Rig, entry: CatalogEntry) {
   await backgroundSettled();
   return (await r.box.breaker.snapshot([`image:${entry.id}`]))[`image:${entry.id}`]!;
@@ -155,7 +148,7 @@ test('a content refusal is the answer: thrown with its attempts, never failed ov
     primary.enqueue(
       openaiError(400, 'Your request was rejected by our safety system.', { code: 'moderation_blocked' }),
     );
-    const err = await failure(r.gen.generate(ask, r.entries, never()));
+    const err = await rejectionOf(r.gen.generate(ask, r.entries, never()));
     expect(err).toBeInstanceOf(ImageRefusedError);
     expect((err as ImageRefusedError).attempts).toEqual([
       { entryId: r.first.id, ok: false, errorClass: 'refused', ms: expect.any(Number) },
@@ -217,7 +210,7 @@ test('when every entry fails the error names each and carries the attempts; all 
   const r = rig({ maxRetriesPerEntry: 0 });
   primary.enqueue(openaiError(502, 'bad gateway', { type: 'server_error' }));
   secondary.enqueue(imagesAnswer('%%%'));
-  const err = (await failure(r.gen.generate(ask, r.entries, never()))) as ImageGenerationFailedError;
+  const err = (await rejectionOf(r.gen.generate(ask, r.entries, never()))) as ImageGenerationFailedError;
   expect(err).toBeInstanceOf(ImageGenerationFailedError);
   expect([err.status, err.code]).toEqual([502, 'image_generation_failed']);
   expect(err.message).toContain(`${r.first.id}: primary failed with HTTP 502`);
@@ -226,19 +219,19 @@ test('when every entry fails the error names each and carries the attempts; all 
 
   primary.enqueue(openaiError(429, 'limit', { headers: { 'retry-after': '40' } }));
   secondary.enqueue(openaiError(429, 'limit', { headers: { 'retry-after': '20' } }));
-  const limited = (await failure(r.gen.generate(ask, r.entries, never()))) as ImageGenerationFailedError;
+  const limited = (await rejectionOf(r.gen.generate(ask, r.entries, never()))) as ImageGenerationFailedError;
   expect([limited.status, limited.retryAfterSeconds]).toEqual([429, 40]);
 });
 
 test('no entry at all is a 503 no_image_provider_available; a cancelled run stops at once', async () => {
   const r = rig();
-  const none = (await failure(r.gen.generate(ask, [], never()))) as ImageGenerationFailedError;
+  const none = (await rejectionOf(r.gen.generate(ask, [], never()))) as ImageGenerationFailedError;
   expect([none.status, none.code]).toEqual([503, 'no_image_provider_available']);
 
   primary.enqueue({ kind: 'hang' });
   const ctrl = new AbortController();
   setTimeout(() => ctrl.abort(), 50);
-  const cancelled = (await failure(
+  const cancelled = (await rejectionOf(
     r.gen.generate(ask, r.entries, ctrl.signal),
   )) as ImageGenerationFailedError;
   expect(cancelled.code).toBe('generation_cancelled');

@@ -1,6 +1,7 @@
 // The OpenAI Images API providers (OpenAI, Google's compatible endpoint, Together, a configured
 // compatible server) through the official openai SDK against a loopback fake: the request each
 // sends (path, auth, model, size, prompt, multipart for edits) and how each answer is read.
+
 import { UpstreamError } from '../../../../shared/errors';
 import { DEFAULT_IMAGE_CATALOG } from '../../../../shared/imagegen/catalog';
 import { ImageRefusedError } from '../../../../shared/imagegen/errors';
@@ -14,6 +15,7 @@ import {
   solidPng,
   startImageUpstream,
 } from '../../../fakes/image-upstream';
+import { rejectionOf } from '../../../helpers/rejection';
 
 let fake: ImageUpstream;
 let providers: ImageProviders;
@@ -35,15 +37,6 @@ function run(id: string, request: ImageRequest, provider = entry(id).provider): 
   return providers
     .get(provider)!
     .generate({ entry: entry(id), request, signal: new AbortController().signal });
-}
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeAll(async () => {
@@ -130,7 +123,7 @@ describe('OpenAI, gpt-image family', () => {
     ],
   ])('a 400 %s is an ImageRefusedError naming the provider and its reason', async (code, type, message) => {
     fake.enqueue(openaiError(400, message, { code, type }));
-    const err = await failure(run('openai:gpt-image-1-mini:low', ask()));
+    const err = await rejectionOf(run('openai:gpt-image-1-mini:low', ask()));
     expect(err).toBeInstanceOf(ImageRefusedError);
     const refused = err as ImageRefusedError;
     expect(refused.providerCode).toBe(code);
@@ -145,19 +138,19 @@ describe('OpenAI, gpt-image family', () => {
         code: 'invalid_value',
       }),
     );
-    const err = await failure(run('openai:gpt-image-1-mini:low', ask()));
+    const err = await rejectionOf(run('openai:gpt-image-1-mini:low', ask()));
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).errorClass).toBe('http_4xx_request');
   });
 
   test('a 500 is a retryable upstream failure; a 429 carries its retry-after', async () => {
     fake.enqueue(openaiError(500, 'The server had an error', { type: 'server_error' }));
-    const e500 = (await failure(run('openai:gpt-image-1-mini:low', ask()))) as UpstreamError;
+    const e500 = (await rejectionOf(run('openai:gpt-image-1-mini:low', ask()))) as UpstreamError;
     expect([e500.errorClass, e500.retryable, e500.upstreamStatus]).toEqual(['http_5xx', true, 500]);
     fake.enqueue(
       openaiError(429, 'Rate limit reached for images per minute', { headers: { 'retry-after': '3' } }),
     );
-    const e429 = (await failure(run('openai:gpt-image-1-mini:low', ask()))) as UpstreamError;
+    const e429 = (await rejectionOf(run('openai:gpt-image-1-mini:low', ask()))) as UpstreamError;
     expect([e429.errorClass, e429.retryable, e429.retryAfterMs]).toEqual(['http_429', true, 3000]);
   });
 
@@ -175,7 +168,7 @@ describe('OpenAI, gpt-image family', () => {
     ],
   ])('malformed image data (%s) is a clear malformed_image UpstreamError', async (_name, answer, message) => {
     fake.enqueue(answer);
-    const err = (await failure(run('openai:gpt-image-1-mini:low', ask()))) as UpstreamError;
+    const err = (await rejectionOf(run('openai:gpt-image-1-mini:low', ask()))) as UpstreamError;
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.errorClass).toBe('malformed_image');
     expect(err.message).toMatch(message);
@@ -220,7 +213,7 @@ describe('Google, through the OpenAI-compatible endpoint', () => {
   });
 
   test('an edit is refused locally (the endpoint has none), before anything is sent', async () => {
-    const err = (await failure(
+    const err = (await rejectionOf(
       run('google:gemini-2.5-flash-image:medium', ask({ source: { bytes: png, mimeType: 'image/png' } })),
     )) as UpstreamError;
     expect(err.errorClass).toBe('local_invalid_request');
@@ -244,7 +237,7 @@ describe('Together AI, FLUX', () => {
       response_format: 'b64_json',
     });
     fake.enqueue(openaiError(422, 'NSFW content detected in the prompt.'));
-    const err = await failure(run('together:black-forest-labs/FLUX.1-schnell:low', ask()));
+    const err = await rejectionOf(run('together:black-forest-labs/FLUX.1-schnell:low', ask()));
     expect(err).toBeInstanceOf(ImageRefusedError);
   });
 });
@@ -266,5 +259,31 @@ describe('a compatible server named in IMAGE_PROVIDERS', () => {
     expect(req.headers.authorization).toBe('Bearer l-key');
     expect(req.json).toMatchObject({ model: 'sd-turbo', size: '1024x1024', response_format: 'b64_json' });
     expect(image.bytes.length).toBe(png.length);
+  });
+});
+
+describe('refusal wording from compatible servers', () => {
+  test.each([
+    [
+      "Google's Responsible AI wording",
+      "The prompt could not be submitted. It violates Google's Responsible AI practices.",
+    ],
+    ['safety filters', 'Image generation blocked by safety filters.'],
+  ])('a 400 with %s is a refusal', async (_name, message) => {
+    fake.enqueue(openaiError(400, message));
+    expect(
+      await rejectionOf(run('google:gemini-2.5-flash-image:medium', ask({ quality: 'medium' }))),
+    ).toBeInstanceOf(ImageRefusedError);
+  });
+
+  test('a 400 that only names the moderation parameter is not a refusal', async () => {
+    fake.enqueue(
+      openaiError(400, "Invalid value for 'moderation': expected 'low' or 'auto'.", {
+        code: 'invalid_value',
+      }),
+    );
+    expect(await rejectionOf(run('openai:gpt-image-1-mini:low', ask()))).not.toBeInstanceOf(
+      ImageRefusedError,
+    );
   });
 });

@@ -1,6 +1,7 @@
 // The Replicate provider against a loopback fake of Replicate's predictions API: create with
 // `Prefer: wait`, poll until a terminal status, cancel on our timeout, download the output with
 // the SSRF-safe fetch (widened to loopback for this test only), and each way a prediction fails.
+
 import { UpstreamError } from '../../../../shared/errors';
 import { DEFAULT_IMAGE_CATALOG } from '../../../../shared/imagegen/catalog';
 import { ImageRefusedError } from '../../../../shared/imagegen/errors';
@@ -8,6 +9,7 @@ import { loadImageProviderConfigs } from '../../../../shared/imagegen/provider-c
 import { createImageProviders, type ImageProviders } from '../../../../shared/imagegen/providers/registry';
 import type { CatalogEntry, ImageRequest } from '../../../../shared/imagegen/types';
 import { type ImageUpstream, prediction, solidPng, startImageUpstream } from '../../../fakes/image-upstream';
+import { rejectionOf } from '../../../helpers/rejection';
 
 let fake: ImageUpstream;
 let png: Buffer;
@@ -23,15 +25,6 @@ const ask = (over: Partial<ImageRequest> = {}): ImageRequest => ({
 });
 const run = (p: ImageProviders, entry: CatalogEntry = schnell, signal = new AbortController().signal) =>
   p.get('replicate')!.generate({ entry, request: ask(), signal });
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
-}
 
 beforeAll(async () => {
   fake = await startImageUpstream();
@@ -117,7 +110,7 @@ test('failed with an NSFW error is the user answer: an ImageRefusedError', async
       error: 'NSFW content detected. Try running it again, or try a different prompt.',
     }),
   );
-  const err = await failure(run(providers));
+  const err = await rejectionOf(run(providers));
   expect(err).toBeInstanceOf(ImageRefusedError);
   expect((err as ImageRefusedError).providerCode).toBe('nsfw');
   expect((err as ImageRefusedError).message).toMatch(
@@ -127,12 +120,12 @@ test('failed with an NSFW error is the user answer: an ImageRefusedError', async
 
 test('failed for another reason, or canceled, is a provider failure to fail over from', async () => {
   fake.enqueue(prediction('p5', 'failed', { error: 'CUDA error: out of memory' }));
-  const failed = (await failure(run(providers))) as UpstreamError;
+  const failed = (await rejectionOf(run(providers))) as UpstreamError;
   expect(failed).toBeInstanceOf(UpstreamError);
   expect(failed.errorClass).toBe('prediction_failed');
   expect(failed.message).toMatch(/p5 failed: CUDA error: out of memory/);
   fake.enqueue(prediction('p6', 'canceled'));
-  expect(((await failure(run(providers))) as UpstreamError).errorClass).toBe('prediction_canceled');
+  expect(((await rejectionOf(run(providers))) as UpstreamError).errorClass).toBe('prediction_canceled');
 });
 
 test('when our timeout fires while it runs, the prediction is cancelled on Replicate and the timeout is the error', async () => {
@@ -148,7 +141,7 @@ test('when our timeout fires while it runs, the prediction is cancelled on Repli
       ),
     80,
   );
-  const err = (await failure(run(providers, schnell, ctrl.signal))) as UpstreamError;
+  const err = (await rejectionOf(run(providers, schnell, ctrl.signal))) as UpstreamError;
   expect(err.errorClass).toBe('timeout');
   await new Promise((r) => setTimeout(r, 50));
   expect(fake.requests.some((r) => r.method === 'POST' && r.path === '/v1/predictions/p7/cancel')).toBe(true);
@@ -162,7 +155,7 @@ test('HTTP errors map like the SDK providers: 429 keeps retry-after, 401 is an a
     body: { title: 'Too Many Requests', detail: 'Request was throttled.', status: 429 },
     headers: { 'retry-after': '2' },
   });
-  const limited = (await failure(run(providers))) as UpstreamError;
+  const limited = (await rejectionOf(run(providers))) as UpstreamError;
   expect([limited.errorClass, limited.retryAfterMs, limited.retryable]).toEqual(['http_429', 2000, true]);
   expect(limited.message).toMatch(/Request was throttled/);
   fake.enqueue({
@@ -170,18 +163,18 @@ test('HTTP errors map like the SDK providers: 429 keeps retry-after, 401 is an a
     status: 401,
     body: { title: 'Unauthenticated', detail: 'Invalid token.', status: 401 },
   });
-  expect(((await failure(run(providers))) as UpstreamError).code).toBe('upstream_auth_failed');
+  expect(((await rejectionOf(run(providers))) as UpstreamError).code).toBe('upstream_auth_failed');
 });
 
 test('an output that is not an image is malformed_image', async () => {
   fake.enqueue(prediction('p8', 'succeeded', { output: [`${fake.url}/files/notes.txt`] }));
-  const err = (await failure(run(providers))) as UpstreamError;
+  const err = (await rejectionOf(run(providers))) as UpstreamError;
   expect(err.errorClass).toBe('malformed_image');
 });
 
 test('by default the output URL must be public https: a loopback output is refused, never fetched (SSRF)', async () => {
   fake.enqueue(prediction('p9', 'succeeded', { output: [`${fake.url}/files/out.png`] }));
-  const err = (await failure(run(strict))) as UpstreamError;
+  const err = (await rejectionOf(run(strict))) as UpstreamError;
   expect(err.errorClass).toBe('output_fetch_failed');
   expect(fake.requests.map((r) => r.path)).toEqual(['/v1/models/black-forest-labs/flux-schnell/predictions']);
 });
