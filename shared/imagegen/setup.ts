@@ -7,7 +7,7 @@ import { intVar } from '../env-vars';
 import type { Logger } from '../observability/log';
 import type { FetchLike } from '../providers/http-transport';
 import { ConfigError } from '../routing/routes';
-import { loadImageCatalog } from './catalog';
+import { applyCatalogOverride, DEFAULT_IMAGE_CATALOG, loadImageCatalog } from './catalog';
 import { DEFAULT_IMAGE_RUN_SETTINGS, type ImageRunSettings } from './policy';
 import { loadImageProviderConfigs } from './provider-config';
 import { createImageProviders, type ImageProviderOptions, type ImageProviders } from './providers/registry';
@@ -69,4 +69,30 @@ export function createImageGenerationFromEnv(env: Env, opts: ImageSetupOptions =
     ...(opts.log ? { log: opts.log } : {}),
   });
   return { generator, providers };
+}
+
+/**
+ * The stage file's check at synth (infra/stage-config.ts): the validation start-up does on
+ * IMAGE_PROVIDERS and IMAGE_CATALOG, applied to the stage file's `imageProviders` and
+ * `imageCatalog` objects, so a bad catalog fails `make deploy` rather than the first cold start.
+ * Throws ConfigError whose message starts with `source`.
+ */
+export function checkStageImageConfig(
+  source: string,
+  fields: { imageProviders?: unknown; imageCatalog?: unknown },
+): void {
+  try {
+    const configs = loadImageProviderConfigs(
+      fields.imageProviders === undefined ? {} : { IMAGE_PROVIDERS: JSON.stringify(fields.imageProviders) },
+    );
+    applyCatalogOverride(
+      DEFAULT_IMAGE_CATALOG,
+      fields.imageCatalog ?? {},
+      new Set(configs.keys()),
+      'imageCatalog',
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${source}: ${err.message}`);
+    throw err;
+  }
 }

@@ -2,7 +2,11 @@
 // the echo provider for every quality, edits too, at no cost; /health lists every entry.
 import sharp from 'sharp';
 import { ConfigError } from '../../../../shared/config';
-import { createImageGenerationFromEnv, loadImageRunSettings } from '../../../../shared/imagegen/setup';
+import {
+  checkStageImageConfig,
+  createImageGenerationFromEnv,
+  loadImageRunSettings,
+} from '../../../../shared/imagegen/setup';
 
 test('every quality has the echo entry as its only candidate, and it draws a real PNG for free', async () => {
   const { generator } = createImageGenerationFromEnv({});
@@ -60,5 +64,20 @@ test('run settings are validated with messages naming the variable', () => {
   expect(() => loadImageRunSettings({ IMAGE_ATTEMPT_TIMEOUT_MS: 'soon' })).toThrow(ConfigError);
   expect(() => loadImageRunSettings({ IMAGE_RUN_BUDGET_MS: '5' })).toThrow(
     /^IMAGE_RUN_BUDGET_MS must be at least 1000, got "5"/,
+  );
+});
+
+test('the stage file check names the file and the field', () => {
+  expect(() =>
+    checkStageImageConfig('infra/stages/dev.json', {
+      imageProviders: { sdnext: { baseURL: 'http://127.0.0.1:7860/v1' } },
+      imageCatalog: { 'openai:dall-e-3:medium': { enabled: true } },
+    }),
+  ).not.toThrow();
+  expect(() =>
+    checkStageImageConfig('infra/stages/dev.json', { imageCatalog: { 'x:y:low': { provider: 'sdnext' } } }),
+  ).toThrow(/^infra\/stages\/dev.json: imageCatalog entry "x:y:low" \(a new entry\) is invalid/);
+  expect(() => checkStageImageConfig('infra/stages/dev.json', { imageProviders: { openai: {} } })).toThrow(
+    /^infra\/stages\/dev.json: IMAGE_PROVIDERS is invalid at openai.baseURL/,
   );
 });
