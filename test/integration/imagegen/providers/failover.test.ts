@@ -238,3 +238,41 @@ test('no entry at all is a 503 no_image_provider_available; a cancelled run stop
   expect(secondary.requests).toHaveLength(0);
   expect((await breakerOf(r, r.first)).recentFailures).toBe(0);
 });
+
+/** Opens the first entry's breaker (threshold 2) with two failing runs served by the second. */
+async function openFirst(r: Rig): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    primary.enqueue(openaiError(503, 'overloaded', { type: 'server_error' }));
+    secondary.enqueue(imagesAnswer(png));
+    await r.gen.generate(ask, r.entries, never());
+  }
+  expect((await breakerOf(r, r.first)).state).toBe('open');
+}
+
+test('one half-open probe at a time: while it runs, another generation skips the entry', async () => {
+  const r = rig({ maxRetriesPerEntry: 0, attemptTimeoutMs: 5000 });
+  await openFirst(r);
+  clock.advance(31_000);
+  const before = primary.requests.length;
+  primary.enqueue({ kind: 'hang' });
+  const probeRun = new AbortController();
+  const probing = r.gen.generate(ask, r.entries, probeRun.signal).catch((e: unknown) => e);
+  while (primary.requests.length === before) await new Promise((res) => setTimeout(res, 5));
+
+  secondary.enqueue(imagesAnswer(png));
+  const other = await r.gen.generate(ask, r.entries, never());
+  expect(other.attempts[0]).toEqual({ entryId: r.first.id, ok: false, errorClass: 'circuit_open', ms: 0 });
+  expect(other.entry.id).toBe(r.second.id);
+  expect(primary.requests.length).toBe(before + 1);
+  probeRun.abort();
+  await probing;
+});
+
+test('a probe answered with a refusal closes the breaker: the provider is up, the prompt was refused', async () => {
+  const r = rig({ maxRetriesPerEntry: 0 });
+  await openFirst(r);
+  clock.advance(31_000);
+  primary.enqueue(openaiError(400, 'Rejected by our safety system.', { code: 'moderation_blocked' }));
+  expect(await rejectionOf(r.gen.generate(ask, r.entries, never()))).toBeInstanceOf(ImageRefusedError);
+  expect((await breakerOf(r, r.first)).state).toBe('closed');
+});
