@@ -8,7 +8,7 @@ import type { FetchLike } from '../../providers/http-transport';
 import { toUpstreamError } from '../../providers/upstream-error';
 import { abortableSleep } from '../abortable-sleep';
 import { ImageRefusedError } from '../errors';
-import { providerImageFromBytes } from '../image-bytes';
+import { MAX_PROVIDER_IMAGE_BYTES, providerImageFromBytes } from '../image-bytes';
 import { type ImageProviderConfig, isImageProviderConfigured } from '../provider-config';
 import type { CatalogEntry, ImageCall, ImageProvider, ImageRequest, ProviderImage } from '../types';
 
@@ -166,7 +166,7 @@ export function createReplicateProvider(
       let fetched: Awaited<ReturnType<typeof fetchImageSafely>>;
       try {
         fetched = await fetchImageSafely(outcome.url, {
-          maxBytes: opts.maxOutputBytes ?? 20 * 1024 * 1024,
+          maxBytes: opts.maxOutputBytes ?? MAX_PROVIDER_IMAGE_BYTES,
           timeoutMs: opts.outputTimeoutMs ?? 30_000,
           ...opts.outputFetch,
         });
