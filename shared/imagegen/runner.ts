@@ -189,7 +189,7 @@ export function createImageGenerator(deps: ImageGeneratorDeps): ImageRunner {
             entry,
             costUsd: priceOf(entry, request.aspect),
             attempts,
-            fallbackUsed: entry !== entries[0],
+            fallbackUsed: entry.id !== entries[0]?.id,
           };
         }
         const { error } = outcome;
