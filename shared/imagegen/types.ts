@@ -96,7 +96,12 @@ export interface GenerationResult {
 
 /** Generates one image, failing over down the given entries (the catalog's choice for a request). */
 export interface ImageGenerator {
-  /** Entries usable now for this request (configured, enabled, breaker not open), cheapest-first within priority. */
-  candidates(request: Pick<ImageRequest, 'quality' | 'source'>): Promise<CatalogEntry[]>;
+  /**
+   * Entries usable now for this request (configured, enabled, breaker not open), cheapest-first
+   * within priority; "cheapest" at `aspect` when given (square otherwise).
+   */
+  candidates(
+    request: Pick<ImageRequest, 'quality' | 'source'> & { aspect?: ImageAspect },
+  ): Promise<CatalogEntry[]>;
   generate(request: ImageRequest, entries: CatalogEntry[], signal: AbortSignal): Promise<GenerationResult>;
 }
