@@ -2,7 +2,7 @@
 // clear UpstreamError when it is not one: a provider's garbage must fail over, not be stored.
 import type { UpstreamError } from '../errors';
 import { detectImageFormat, type ImageFormat } from '../images/sniff';
-import { malformedImage } from './errors';
+import { malformedImage } from './generation-errors';
 import type { ProviderImage } from './types';
 
 const MIME: Record<ImageFormat, string> = {

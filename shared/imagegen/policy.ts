@@ -5,7 +5,7 @@
 import type { UpstreamError } from '../errors';
 import { countsAsFailure } from '../providers/upstream-error';
 import { backoffMs, DEFAULT_FALLBACK_SETTINGS } from '../routing/fallback';
-import { ImageRefusedError } from './errors';
+import { ImageRefusedError } from './generation-errors';
 
 export interface ImageRunSettings {
   /** One provider call, from request to image bytes (Replicate: create, poll and download). */

@@ -16,7 +16,7 @@ import {
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { abortableSleep } from './abortable-sleep';
 import { breakerTargetOf, priceOf, selectCandidates } from './catalog';
-import { ImageGenerationFailedError, ImageRefusedError } from './errors';
+import { ImageGenerationFailedError, ImageRefusedError } from './generation-errors';
 import {
   countsAgainstBreaker,
   DEFAULT_IMAGE_RUN_SETTINGS,

@@ -1,6 +1,6 @@
 // Recognizes a content-policy refusal in what an OpenAI-style images endpoint answered, so it
 // becomes the user's answer (ImageRefusedError) instead of a provider failure. Pure.
-import { ImageRefusedError } from '../errors';
+import { ImageRefusedError } from '../generation-errors';
 
 /** Codes OpenAI sends when its safety system refuses a prompt or an image. */
 const REFUSAL_CODES = new Set(['content_policy_violation', 'moderation_blocked', 'content_filter']);

@@ -7,7 +7,7 @@ import { fetchImageSafely, type SafeFetchOptions } from '../../images/safe-fetch
 import type { FetchLike } from '../../providers/http-transport';
 import { toUpstreamError } from '../../providers/upstream-error';
 import { abortableSleep } from '../abortable-sleep';
-import { ImageRefusedError } from '../errors';
+import { ImageRefusedError } from '../generation-errors';
 import { MAX_PROVIDER_IMAGE_BYTES, providerImageFromBytes } from '../image-bytes';
 import { type ImageProviderConfig, isImageProviderConfigured } from '../provider-config';
 import type { CatalogEntry, ImageCall, ImageProvider, ImageRequest, ProviderImage } from '../types';

@@ -1,7 +1,7 @@
 // The image runner's decision after a failed attempt, as a table: retry (after how long), next
 // entry, or stop; and which failures count against the breaker.
 import { UpstreamError } from '../../../shared/errors';
-import { ImageRefusedError, malformedImage } from '../../../shared/imagegen/errors';
+import { ImageRefusedError, malformedImage } from '../../../shared/imagegen/generation-errors';
 import {
   countsAgainstBreaker,
   DEFAULT_IMAGE_RUN_SETTINGS,

@@ -5,7 +5,7 @@
 
 import { type Emulators, startEmulators } from '../../../../infra/local/emulators';
 import { backgroundSettled } from '../../../../shared/background';
-import { ImageGenerationFailedError, ImageRefusedError } from '../../../../shared/imagegen/errors';
+import { ImageGenerationFailedError, ImageRefusedError } from '../../../../shared/imagegen/generation-errors';
 import type { ImageRunSettings } from '../../../../shared/imagegen/policy';
 import type { ImageRunner } from '../../../../shared/imagegen/runner';
 import { createImageGenerationFromEnv } from '../../../../shared/imagegen/setup';

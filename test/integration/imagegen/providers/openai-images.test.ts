@@ -4,7 +4,7 @@
 
 import { UpstreamError } from '../../../../shared/errors';
 import { DEFAULT_IMAGE_CATALOG } from '../../../../shared/imagegen/catalog';
-import { ImageRefusedError } from '../../../../shared/imagegen/errors';
+import { ImageRefusedError } from '../../../../shared/imagegen/generation-errors';
 import { loadImageProviderConfigs } from '../../../../shared/imagegen/provider-config';
 import { createImageProviders, type ImageProviders } from '../../../../shared/imagegen/providers/registry';
 import type { CatalogEntry, ImageRequest, ProviderImage } from '../../../../shared/imagegen/types';

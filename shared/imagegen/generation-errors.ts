@@ -26,6 +26,8 @@ export class ImageRefusedError extends ApiError {
       code: 'image_refused',
       cause: opts.cause,
     });
+    // Set by hand: production bundles are minified, and a renamed class would change new.target.name.
+    this.name = 'ImageRefusedError';
     this.provider = provider;
     this.entryId = opts.entryId;
     this.providerCode = opts.providerCode;
@@ -53,6 +55,7 @@ export class ImageGenerationFailedError extends UpstreamError {
     attempts: ImageAttempt[],
   ) {
     super(message, opts);
+    this.name = 'ImageGenerationFailedError';
     this.attempts = attempts;
   }
 }
