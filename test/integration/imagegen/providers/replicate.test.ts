@@ -134,18 +134,20 @@ test('when our timeout fires while it runs, the prediction is cancelled on Repli
     req.path.endsWith('/cancel') ? prediction('p7', 'canceled') : prediction('p7', 'processing'),
   );
   const ctrl = new AbortController();
-  setTimeout(
-    () =>
-      ctrl.abort(
-        new UpstreamError('attempt timeout', { status: 504, errorClass: 'timeout', retryable: true }),
-      ),
-    80,
-  );
-  const err = (await rejectionOf(run(providers, schnell, ctrl.signal))) as UpstreamError;
+  const running = run(providers, schnell, ctrl.signal);
+  // Polled at least twice (still processing), then our attempt timeout fires.
+  while (fake.requests.filter((r) => r.method === 'GET').length < 2)
+    await new Promise((r) => setTimeout(r, 5));
+  ctrl.abort(new UpstreamError('attempt timeout', { status: 504, errorClass: 'timeout', retryable: true }));
+  const err = (await rejectionOf(running)) as UpstreamError;
   expect(err.errorClass).toBe('timeout');
-  await new Promise((r) => setTimeout(r, 50));
-  expect(fake.requests.some((r) => r.method === 'POST' && r.path === '/v1/predictions/p7/cancel')).toBe(true);
-  expect(fake.requests.filter((r) => r.method === 'GET').length).toBeGreaterThan(1);
+  // The cancel is sent without waiting for it: give it up to 2 s to arrive.
+  for (let i = 0; i < 400 && !fake.requests.some((r) => r.path === '/v1/predictions/p7/cancel'); i++)
+    await new Promise((r) => setTimeout(r, 5));
+  expect(fake.requests.find((r) => r.path === '/v1/predictions/p7/cancel')).toMatchObject({
+    method: 'POST',
+    headers: expect.objectContaining({ authorization: 'Bearer r8_token' }),
+  });
 });
 
 test('HTTP errors map like the SDK providers: 429 keeps retry-after, 401 is an auth failure', async () => {
