@@ -62,7 +62,8 @@ function rig(settings: Partial<ImageRunSettings> = {}): Rig {
     priority,
     edits: false,
   });
-  const box = container(emu, clock, { failureThreshold: 2, cacheTtlMs: 0 });
+  // A generous store timeout: on a loaded machine a 300 ms write would be dropped (the breaker fails open).
+  const box = container(emu, clock, { failureThreshold: 2, cacheTtlMs: 0, storeTimeoutMs: 5000 });
   const { generator } = createImageGenerationFromEnv(
     {
       // Deployed: echo is off, so only the two fakes can answer.
