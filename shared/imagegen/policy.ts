@@ -23,14 +23,17 @@ export interface ImageRunSettings {
   budgetMs: number;
 }
 
-/** Generating takes 5 to 60 s; the generation function allows several minutes for the whole run. */
+/**
+ * Generating takes 5 to 60 s: an attempt gets 60 s, and the run 120 s (the generation job's own
+ * default timeout, IMAGE_JOB_TIMEOUT_MS), so a hung first provider still leaves room for a second.
+ */
 export const DEFAULT_IMAGE_RUN_SETTINGS: ImageRunSettings = {
-  attemptTimeoutMs: 90_000,
+  attemptTimeoutMs: 60_000,
   maxRetriesPerEntry: 1,
   backoffBaseMs: 500,
   backoffMaxMs: 4000,
   maxRetryAfterMs: 10_000,
-  budgetMs: 240_000,
+  budgetMs: 120_000,
 };
 
 export type FailureDecision =
