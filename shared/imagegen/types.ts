@@ -21,8 +21,13 @@ export interface CatalogEntry {
   quality: ImageQuality;
   /** Size sent to the provider for each aspect (e.g. "1024x1024", or "16:9" for aspect-ratio APIs). */
   sizes: Record<ImageAspect, string>;
-  /** US dollars per image at this quality and these sizes. */
+  /**
+   * US dollars per image at this quality and these sizes. Where the price differs by aspect
+   * (`priceByAspect`), this is the highest of them, so an estimate made from it never under-quotes.
+   */
   priceUsd: number;
+  /** The price for one aspect where it differs from `priceUsd` (see `priceOf` in catalog.ts). */
+  priceByAspect?: Partial<Record<ImageAspect, number>>;
   /** Where the price comes from and when it was read (e.g. "https://openai.com/api/pricing 2026-11-30"). */
   priceSource: string;
   /** Lower is tried first among entries of the same quality. */
@@ -30,6 +35,8 @@ export interface CatalogEntry {
   /** Whether the model can edit a given image (image + prompt), not only generate. */
   edits: boolean;
   enabled: boolean;
+  /** Why an entry is as it is (a retired model, a price not read from the provider's own page). */
+  note?: string;
 }
 
 /** What the user asked for, after validation. */
@@ -89,7 +96,12 @@ export interface GenerationResult {
 
 /** Generates one image, failing over down the given entries (the catalog's choice for a request). */
 export interface ImageGenerator {
-  /** Entries usable now for this request (configured, enabled, breaker not open), cheapest-first within priority. */
-  candidates(request: Pick<ImageRequest, 'quality' | 'source'>): Promise<CatalogEntry[]>;
+  /**
+   * Entries usable now for this request (configured, enabled, breaker not open), cheapest-first
+   * within priority; "cheapest" at `aspect` when given (square otherwise).
+   */
+  candidates(
+    request: Pick<ImageRequest, 'quality' | 'source'> & { aspect?: ImageAspect },
+  ): Promise<CatalogEntry[]>;
   generate(request: ImageRequest, entries: CatalogEntry[], signal: AbortSignal): Promise<GenerationResult>;
 }
