@@ -3,7 +3,7 @@
 // the pure choice of candidates for a request.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../routing/routes';
+import { ConfigError } from '../errors';
 import type { CatalogEntry, ImageAspect, ImageQuality, ImageRequest } from './types';
 
 const READ = '2026-12-03';

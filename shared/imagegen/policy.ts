@@ -4,7 +4,8 @@
 // hedging and first-byte timeouts that images do not have, so images get this small table.
 import type { UpstreamError } from '../errors';
 import { countsAsFailure } from '../providers/upstream-error';
-import { backoffMs, DEFAULT_FALLBACK_SETTINGS } from '../routing/fallback';
+import { DEFAULT_FALLBACK_SETTINGS } from '../routing/fallback';
+import { backoffMs } from '../routing/fallback-policy';
 import { ImageRefusedError } from './generation-errors';
 
 export interface ImageRunSettings {

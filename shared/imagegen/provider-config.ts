@@ -2,8 +2,8 @@
 // built-in ones (OpenAI, Google, Together, Replicate, echo) and any OpenAI-compatible images
 // endpoint named in IMAGE_PROVIDERS, like the chat providers' COMPATIBLE_PROVIDERS.
 import { z } from 'zod';
-import type { Env } from '../config';
-import { ConfigError } from '../routing/routes';
+import type { Env } from '../env-vars';
+import { ConfigError } from '../errors';
 import type { ImageProviderKind } from './types';
 
 export interface ImageProviderConfig {

@@ -1,36 +1,31 @@
 // Builds the image generator from the environment, once, at start: the providers
 // (provider-config.ts), the catalog (built-in list + IMAGE_CATALOG), the run settings, wired to
 // the breaker the caller already has (the chat's persistent one).
-import { z } from 'zod';
-import type { Env } from '../config';
-import { intVar } from '../env-vars';
+import type { Env } from '../env-vars';
+import { intVar, readEnv } from '../env-vars';
+import { ConfigError } from '../errors';
 import type { Logger } from '../observability/log';
 import type { FetchLike } from '../providers/http-transport';
-import { ConfigError } from '../routing/routes';
 import { applyCatalogOverride, DEFAULT_IMAGE_CATALOG, loadImageCatalog } from './catalog';
 import { DEFAULT_IMAGE_RUN_SETTINGS, type ImageRunSettings } from './policy';
 import { loadImageProviderConfigs } from './provider-config';
 import { createImageProviders, type ImageProviderOptions, type ImageProviders } from './providers/registry';
 import { createImageGenerator, type ImageGeneratorDeps, type ImageRunner } from './runner';
 
-const runSchema = z.object({
+const runVars = {
   IMAGE_ATTEMPT_TIMEOUT_MS: intVar(DEFAULT_IMAGE_RUN_SETTINGS.attemptTimeoutMs, 1000, 900_000),
   IMAGE_RUN_BUDGET_MS: intVar(DEFAULT_IMAGE_RUN_SETTINGS.budgetMs, 1000, 900_000),
   IMAGE_MAX_RETRY_AFTER_MS: intVar(DEFAULT_IMAGE_RUN_SETTINGS.maxRetryAfterMs, 0, 120_000),
-});
+};
 
 /** The run settings from IMAGE_ATTEMPT_TIMEOUT_MS, IMAGE_RUN_BUDGET_MS, IMAGE_MAX_RETRY_AFTER_MS. */
 export function loadImageRunSettings(env: Env): ImageRunSettings {
-  const parsed = runSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${issue.path.join('.')} ${issue.message}, got "${env[String(issue.path[0])]}"`);
-  }
+  const vars = readEnv(runVars, env);
   return {
     ...DEFAULT_IMAGE_RUN_SETTINGS,
-    attemptTimeoutMs: parsed.data.IMAGE_ATTEMPT_TIMEOUT_MS,
-    budgetMs: parsed.data.IMAGE_RUN_BUDGET_MS,
-    maxRetryAfterMs: parsed.data.IMAGE_MAX_RETRY_AFTER_MS,
+    attemptTimeoutMs: vars.IMAGE_ATTEMPT_TIMEOUT_MS,
+    budgetMs: vars.IMAGE_RUN_BUDGET_MS,
+    maxRetryAfterMs: vars.IMAGE_MAX_RETRY_AFTER_MS,
   };
 }
 

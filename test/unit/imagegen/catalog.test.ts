@@ -3,6 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../../shared/errors';
 import {
   applyCatalogOverride,
   DEFAULT_IMAGE_CATALOG,
@@ -12,7 +13,6 @@ import {
 } from '../../../shared/imagegen/catalog';
 import { loadImageProviderConfigs } from '../../../shared/imagegen/provider-config';
 import type { CatalogEntry } from '../../../shared/imagegen/types';
-import { ConfigError } from '../../../shared/routing/routes';
 
 const known = new Set(['openai', 'google', 'together', 'replicate', 'echo']);
 

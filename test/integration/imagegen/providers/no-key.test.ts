@@ -1,7 +1,7 @@
 // With no provider key at all (`make dev`), the generator built from the environment draws with
 // the echo provider for every quality, edits too, at no cost; /health lists every entry.
 import sharp from 'sharp';
-import { ConfigError } from '../../../../shared/config';
+import { ConfigError } from '../../../../shared/errors';
 import {
   checkStageImageConfig,
   createImageGenerationFromEnv,
@@ -63,7 +63,7 @@ test('run settings are validated with messages naming the variable', () => {
   expect(loadImageRunSettings({ IMAGE_ATTEMPT_TIMEOUT_MS: '30000' }).attemptTimeoutMs).toBe(30_000);
   expect(() => loadImageRunSettings({ IMAGE_ATTEMPT_TIMEOUT_MS: 'soon' })).toThrow(ConfigError);
   expect(() => loadImageRunSettings({ IMAGE_RUN_BUDGET_MS: '5' })).toThrow(
-    /^IMAGE_RUN_BUDGET_MS must be at least 1000, got "5"/,
+    /^IMAGE_RUN_BUDGET_MS must be at least 1000 \(got "5"\)/,
   );
 });
 
