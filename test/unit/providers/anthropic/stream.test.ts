@@ -5,7 +5,7 @@ import { UpstreamError } from '../../../../shared/errors';
 import { anthropicStreamToEvents } from '../../../../shared/providers/anthropic/stream';
 import type { StreamEvent } from '../../../../shared/providers/types';
 import { startScriptedServer } from '../../../fakes/scripted-server';
-import { collect, collectUntilError, fixtureEvents, fixtureText, replay } from './sse-fixture';
+import { collect, collectUntilError, fixtureEvents, fixtureText, replay } from '../sse-fixture';
 
 const run = (name: string) => collect(anthropicStreamToEvents(replay(fixtureEvents(name))));
 
