@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { AnthropicStreamEvent } from '../../../shared/providers/anthropic/stream';
+import type { StreamEvent } from '../../../shared/providers/types';
 
 const FIXTURES = join(__dirname, '../../fixtures');
 
@@ -41,6 +42,16 @@ export function openaiFixtureChunks(name: string): ChatCompletionChunk[] {
   return parseSse(fixtureText(name, 'openai'))
     .filter((frame) => frame.data !== '[DONE]')
     .map((frame) => JSON.parse(frame.data) as ChatCompletionChunk);
+}
+
+/** Joins each tool call's argument fragments, keyed by tool index. */
+export function argumentsByTool(events: readonly StreamEvent[]): Map<number, string> {
+  const args = new Map<number, string>();
+  for (const e of events) {
+    if (e.type === 'tool_call' && e.arguments !== undefined)
+      args.set(e.index, (args.get(e.index) ?? '') + e.arguments);
+  }
+  return args;
 }
 
 export async function* replay<T>(items: readonly T[]): AsyncGenerator<T> {

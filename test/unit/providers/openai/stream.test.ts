@@ -6,7 +6,14 @@ import { UpstreamError } from '../../../../shared/errors';
 import { openaiChunksToEvents } from '../../../../shared/providers/openai/stream';
 import type { StreamEvent } from '../../../../shared/providers/types';
 import { startScriptedServer } from '../../../fakes/scripted-server';
-import { collect, collectUntilError, fixtureText, openaiFixtureChunks, replay } from '../sse-fixture';
+import {
+  argumentsByTool,
+  collect,
+  collectUntilError,
+  fixtureText,
+  openaiFixtureChunks,
+  replay,
+} from '../sse-fixture';
 
 const run = (name: string) => collect(openaiChunksToEvents(replay(openaiFixtureChunks(name))));
 
@@ -29,9 +36,7 @@ test('parallel tool calls: each index starts with id and name, then its argument
     { type: 'tool_call', index: 0, id: 'call_Qm7xN2bV9kL4tR1sW8yZ3pHd', name: 'language_detection' },
     { type: 'tool_call', index: 1, id: 'call_Hk2pV8nT5qW1mX7rB4yL9cJs', name: 'get_weather' },
   ]);
-  const args = new Map<number, string>();
-  for (const e of events)
-    if (e.type === 'tool_call' && e.arguments) args.set(e.index, (args.get(e.index) ?? '') + e.arguments);
+  const args = argumentsByTool(events);
   expect(JSON.parse(args.get(0)!)).toEqual({ reason: 'user spoke French', language: 'fr' });
   expect(JSON.parse(args.get(1)!)).toEqual({ location: 'Paris' });
   expect(events.some((e) => e.type === 'tool_call' && e.arguments === '')).toBe(false);
