@@ -13,9 +13,11 @@ import { median, ms, ratio, table } from './lib/stats';
 const PROBE = `
 globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 const mod = await import(process.argv[1]);
 const imported = performance.now() - t0;
-console.log(JSON.stringify({ imported }));
+const c = process.cpuUsage(c0);
+console.log(JSON.stringify({ imported, cpu: (c.user + c.system) / 1000 }));
 `;
 
 function sizeOf(dir: string): { raw: number; gz: number; files: number } {
@@ -37,8 +39,13 @@ function sizeOf(dir: string): { raw: number; gz: number; files: number } {
   return { raw, gz, files };
 }
 
-/** Milliseconds one fresh node process takes to import `file`. */
-function importOnce(file: string, env: Record<string, string>): number {
+type Probe = { wall: number; cpu: number };
+
+/**
+ * Milliseconds one fresh node process takes to import `file`: wall clock, and CPU time (user +
+ * system), which other processes on a busy machine disturb far less.
+ */
+function importOnce(file: string, env: Record<string, string>): Probe {
   const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', PROBE, resolve(file)], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
@@ -48,12 +55,13 @@ function importOnce(file: string, env: Record<string, string>): number {
     .trim()
     .split('\n')
     .find((l) => l.includes('"imported"'))!;
-  return (JSON.parse(line) as { imported: number }).imported;
+  const probe = JSON.parse(line) as { imported: number; cpu: number };
+  return { wall: probe.imported, cpu: probe.cpu };
 }
 
 /** Import times of each file, `runs` rounds, one import of each file per round. */
-function interleavedImportTimes(files: string[], runs: number, env: Record<string, string>): number[][] {
-  const out = files.map(() => [] as number[]);
+function interleavedImportTimes(files: string[], runs: number, env: Record<string, string>): Probe[][] {
+  const out = files.map(() => [] as Probe[]);
   for (let i = 0; i < runs; i++) {
     for (const [k, file] of files.entries()) out[k]!.push(importOnce(file, env));
   }
@@ -139,24 +147,28 @@ export async function benchBundle(opts: {
   writeFileSync('.build/bench-empty.mjs', 'export {};\n');
   const runs = Number(process.env.BENCH_BUNDLE_RUNS) || (opts.quick ? 7 : 15);
   const env = { LOG_LEVEL: 'error' };
-  const [chat, empty, ...withPowertools] = interleavedImportTimes(
+  const [chatRuns, emptyRuns, ...variantRuns] = interleavedImportTimes(
     [entry, '.build/bench-empty.mjs', ...variantEntries],
     runs,
     env,
-  ) as [number[], number[], ...number[][]];
+  ) as [Probe[], Probe[], ...Probe[][]];
+  const chat = chatRuns.map((r) => r.wall);
+  const empty = emptyRuns.map((r) => r.wall);
   const size = sizeOf('.build/bench-chat');
   const entryBytes = statSync(entry).size;
   const atColdStart = staticClosureBytes(entry);
   const kib = (n: number) => (n / 1024).toFixed(0);
   const powertoolsRows = variants.map((v, i) => {
     const closure = staticClosureBytes(variantEntries[i]!);
-    const times = withPowertools[i]!;
-    // Paired by round: the variant and the plain entry were imported back to back, so a busy
-    // moment on the machine shows in both and cancels in their difference.
-    const added = median(times.map((t, round) => t - chat[round]!));
+    const probes = variantRuns[i]!;
+    // Paired by round: the variant and the plain entry were imported in the same round, so a
+    // busy moment on the machine shows in both and cancels in their difference.
+    const added = (k: keyof Probe) => median(probes.map((p, round) => p[k] - chatRuns[round]![k]));
+    const of = (k: keyof Probe) => median(probes.map((p) => p[k]));
+    const base = (k: keyof Probe) => median(chatRuns.map((p) => p[k]));
     return [
       `+ Powertools ${v.name}`,
-      `+${kib(closure.bytes - atColdStart.bytes)} KiB at cold start; import +${ms(added)} ms (median of paired differences), ${ratio(median(times), median(chat))} of chat`,
+      `+${kib(closure.bytes - atColdStart.bytes)} KiB at cold start; import +${ms(added('wall'))} ms wall (${ratio(of('wall'), base('wall'))} of chat), +${ms(added('cpu'))} ms CPU (${ratio(of('cpu'), base('cpu'))}); medians of paired differences`,
     ];
   });
   const markdown = table(
