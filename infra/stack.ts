@@ -5,6 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import {
+  BROWSER_CORS_HEADERS,
+  BROWSER_CORS_MAX_AGE_SECONDS,
+  BROWSER_CORS_METHODS,
+} from '../shared/http/cors';
 import { BUCKET_PREFIXES } from '../shared/storage/schema';
 import { BackendFunction, type FunctionCodeOverride } from './constructs/backend-function';
 import { Secrets } from './constructs/secrets';
@@ -30,9 +35,8 @@ export interface VisionBackendStackProps extends StackProps {
   functionCode?: FunctionCodeOverride;
 }
 
-/** Headers browsers send to the sessions and uploads functions (CORS is configured only here). */
-export const BROWSER_CORS_HEADERS = ['content-type', 'authorization', 'x-session-secret'];
-export const BROWSER_CORS_METHODS = [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE];
+/** The sessions and uploads functions' CORS (configured only here on AWS; shared/http/cors.ts). */
+const BROWSER_CORS_HTTP_METHODS = BROWSER_CORS_METHODS.map((m) => lambda.HttpMethod[m]);
 
 /**
  * Item-level read/write on the tables. Narrower than `grantReadWriteData`: no Scan and no
@@ -173,9 +177,9 @@ export class VisionBackendStack extends Stack {
       invokeMode: lambda.InvokeMode.BUFFERED,
       cors: {
         allowedOrigins,
-        allowedMethods: BROWSER_CORS_METHODS,
-        allowedHeaders: BROWSER_CORS_HEADERS,
-        maxAge: Duration.hours(1),
+        allowedMethods: BROWSER_CORS_HTTP_METHODS,
+        allowedHeaders: [...BROWSER_CORS_HEADERS],
+        maxAge: Duration.seconds(BROWSER_CORS_MAX_AGE_SECONDS),
       },
     });
   }

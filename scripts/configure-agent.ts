@@ -2,10 +2,11 @@
 // ELEVENLABS_API_KEY and ELEVENLABS_AGENT_ID (or the stage file's elevenLabsAgentId) in the
 // environment, AWS credentials to read the chat key, and the outputs `make deploy` wrote.
 // ELEVENLABS_API_BASE overrides the API host (tests); CUSTOM_LLM_MODEL the model name sent.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { chatApiKeyFromSecret, runConfigureAgent } from '../infra/operations/elevenlabs-agent';
+import { createSecretsManagerClient } from '../shared/storage/aws-clients';
 
-const secrets = new SecretsManagerClient({});
+const secrets = await createSecretsManagerClient();
 try {
   process.exitCode = await runConfigureAgent({
     argv: process.argv.slice(2),

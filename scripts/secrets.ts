@@ -7,10 +7,10 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
-  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { runSecrets, type SecretStore, SecretsScriptError } from '../infra/operations/secrets';
 import { OUTPUT_KEYS, readStackOutputs, requireOutput } from '../infra/stack-outputs';
+import { createSecretsManagerClient } from '../shared/storage/aws-clients';
 
 /** Reads a line from the terminal without echoing it. */
 function promptHidden(question: string): Promise<string> {
@@ -47,7 +47,7 @@ function promptHidden(question: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const client = new SecretsManagerClient({});
+  const client = await createSecretsManagerClient();
   const projectRoot = process.cwd();
   const store: SecretStore = {
     async read(arn) {

@@ -71,8 +71,9 @@ interface ChatAppParts {
 }
 
 /**
- * The breaker, budgets, live turns and turn accounting around the chat app, built once per container. Heavy modules (AWS SDK, provider SDKs) are
- * loaded here, during cold start, and only when the configuration uses them.
+ * The breaker, budgets, live turns and turn accounting around the chat app, built once per
+ * container. Heavy modules (AWS SDK, provider SDKs) are loaded here, during cold start, and only
+ * when the configuration uses them.
  */
 async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
   const { config, log } = opts;

@@ -16,6 +16,11 @@ import { type BrowserApiConfig, loadBrowserApiConfig } from '../../shared/browse
 import type { ChatApp } from '../../shared/chat/app';
 import { loadConfig } from '../../shared/config';
 import type { Env } from '../../shared/env-vars';
+import {
+  BROWSER_CORS_HEADERS,
+  BROWSER_CORS_MAX_AGE_SECONDS,
+  BROWSER_CORS_METHODS,
+} from '../../shared/http/cors';
 import type { Router } from '../../shared/http/router';
 import type { HttpRequest } from '../../shared/http/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
@@ -116,9 +121,9 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
       if (!origin || !origins.has(origin)) return {};
       return {
         'access-control-allow-origin': origin,
-        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-        'access-control-allow-headers': 'content-type, authorization, x-session-secret',
-        'access-control-max-age': '600',
+        'access-control-allow-methods': BROWSER_CORS_METHODS.join(', '),
+        'access-control-allow-headers': BROWSER_CORS_HEADERS.join(', '),
+        'access-control-max-age': String(BROWSER_CORS_MAX_AGE_SECONDS),
         vary: 'origin',
       };
     },

@@ -3,6 +3,7 @@
 // `make build` wrote, configured from the stack (infra/local/lambda/). Keys come from the shell
 // and are served by the Secrets Manager stand-in, as `make secrets` would store them.
 import { join } from 'node:path';
+import { choiceVar, intVar, readEnv } from '../../shared/env-vars';
 import { createLogger } from '../../shared/observability/log';
 import { CHAT_API_KEY, ELEVENLABS_KEYS, llmKeyNames, pickFromEnv } from '../operations/secrets';
 import { loadStageConfig } from '../stage-config';
@@ -15,8 +16,12 @@ const FIXED = new Set(['NODE_OPTIONS', 'STAGE']);
 
 async function main(): Promise<void> {
   const env = process.env;
-  const port = Number(env.PORT ?? 8787);
-  const log = createLogger(env.LOG_LEVEL === 'debug' ? 'debug' : 'info', { service: 'dev-lambda' });
+  const host = readEnv(
+    { PORT: intVar(8787, 0, 65_535), LOG_LEVEL: choiceVar(['debug', 'info', 'warn', 'error'], 'info') },
+    env,
+  );
+  const port = host.PORT;
+  const log = createLogger(host.LOG_LEVEL, { service: 'dev-lambda' });
   const projectRoot = process.cwd();
   const functions = await loadStackFunctions(projectRoot);
   const stage = loadStageConfig('dev', join(projectRoot, 'infra', 'stages'));

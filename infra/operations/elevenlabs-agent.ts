@@ -21,24 +21,13 @@
 // `platform_settings.overrides.custom_llm_extra_body`; that documented shape is what we send.
 
 import { join } from 'node:path';
+import { ELEVENLABS_API_BASE_URL, ElevenLabsClient } from '../../shared/elevenlabs/client';
 import { OUTPUT_KEYS, readStackOutputs, requireOutput, type StackOutputs } from '../stack-outputs';
 import { loadStageConfig } from '../stage-config';
-
-export const DEFAULT_ELEVENLABS_API_BASE = 'https://api.elevenlabs.io';
 
 /** Header ElevenLabs fills per conversation; the chat function reads it to find the session. */
 export const CONVERSATION_ID_HEADER = 'X-Conversation-Id';
 export const CONVERSATION_ID_VARIABLE = 'system__conversation_id';
-
-export class ElevenLabsApiError extends Error {
-  override name = 'ElevenLabsApiError';
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
 
 export class AgentSetupError extends Error {
   override name = 'AgentSetupError';
@@ -163,72 +152,8 @@ export function verifyPatchedAgent(before: unknown, after: unknown, expectedUrl:
 
 export type Fetch = typeof fetch;
 
-/** A small JSON client for the ElevenLabs API with errors that say what to do. */
-export class ElevenLabsClient {
-  constructor(
-    private readonly base: string,
-    private readonly apiKey: string,
-    private readonly fetchFn: Fetch = fetch,
-  ) {}
-
-  async request(method: string, path: string, body?: unknown, notFound?: string): Promise<unknown> {
-    const url = `${this.base.replace(/\/+$/, '')}${path}`;
-    let res: Response;
-    try {
-      res = await this.fetchFn(url, {
-        method,
-        headers: {
-          'xi-api-key': this.apiKey,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (err) {
-      throw new ElevenLabsApiError(`${method} ${url} failed: ${(err as Error).message}`, 0);
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      const detail = describeErrorBody(text);
-      if (res.status === 401 || res.status === 403) {
-        throw new ElevenLabsApiError(
-          `ElevenLabs rejected the API key (${res.status}) on ${method} ${path}${detail}: check ELEVENLABS_API_KEY and its permissions (Agents, Secrets)`,
-          res.status,
-        );
-      }
-      if (res.status === 404) {
-        throw new ElevenLabsApiError(`${notFound ?? `${method} ${path} was not found`} (404)${detail}`, 404);
-      }
-      throw new ElevenLabsApiError(
-        `ElevenLabs answered ${res.status} on ${method} ${path}${detail}`,
-        res.status,
-      );
-    }
-    if (text === '') return undefined;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new ElevenLabsApiError(`ElevenLabs answered ${method} ${path} with non-JSON content`, res.status);
-    }
-  }
-}
-
-function describeErrorBody(text: string): string {
-  if (!text) return '';
-  try {
-    const json = JSON.parse(text) as { detail?: unknown };
-    const detail = json.detail;
-    if (typeof detail === 'string') return `: ${detail}`;
-    if (detail && typeof detail === 'object') {
-      const message = (detail as { message?: unknown }).message;
-      if (typeof message === 'string') return `: ${message}`;
-    }
-    return `: ${text.slice(0, 300)}`;
-  } catch {
-    return `: ${text.slice(0, 300)}`;
-  }
-}
+/** Operations requests can be slow (agent PATCHes); the run-time default is for browser calls. */
+const OPERATIONS_TIMEOUT_MS = 30_000;
 
 export interface ConfigureAgentInput {
   stage: string;
@@ -341,8 +266,13 @@ export async function runConfigureAgent(deps: RunConfigureAgentDeps): Promise<nu
   const chatServerUrl = requireOutput(outputs, OUTPUT_KEYS.chatServerUrl, stage);
   const chatApiKey = await deps.readChatApiKey(requireOutput(outputs, OUTPUT_KEYS.llmSecretArn, stage));
 
-  const base = env.ELEVENLABS_API_BASE?.trim() || DEFAULT_ELEVENLABS_API_BASE;
-  const client = new ElevenLabsClient(base, apiKey, deps.fetch);
+  const base = env.ELEVENLABS_API_BASE?.trim() || ELEVENLABS_API_BASE_URL;
+  const client = new ElevenLabsClient({
+    apiKey,
+    baseUrl: base,
+    timeoutMs: OPERATIONS_TIMEOUT_MS,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
   const result = await configureAgent(client, { stage, agentId, chatServerUrl, chatApiKey, modelId });
 
   deps.log(`workspace secret ${chatKeySecretName(stage)} ${result.secretAction} (${result.secretId})`);

@@ -15,8 +15,7 @@ import { isImageId, isSlot, newImageId } from '../sessions/ids';
 import { rawUploadKey } from '../sessions/object-keys';
 import { parseJsonBody } from '../sessions/request-body';
 import { completeUpload } from '../uploads/complete-upload';
-import type { ImageResult } from '../uploads/image-result';
-import { ingestNormalizedImage } from '../uploads/ingest';
+import { addWholeImage } from '../uploads/ingest';
 import { createUploadForm, isUploadContentType, UPLOAD_CONTENT_TYPES } from '../uploads/upload-form';
 import type { BrowserApiDeps } from './deps';
 
@@ -116,25 +115,10 @@ export function createUploadsRoutes(router: Router, deps: UploadsRoutesDeps): Ro
     body: AddImageBody,
   ): Promise<HttpResponse> {
     const normalized = await normalizeImage(bytes, config.imageLimits);
-    const imageId = newImageId();
-    const slotField = body.slot !== undefined ? { slot: body.slot } : {};
-    await store.putPendingImage({ sessionId, imageId, source, ...slotField });
-    let result: ImageResult;
-    try {
-      result = await ingestNormalizedImage(
-        { store, objects, log },
-        { sessionId, imageId, normalized, onDuplicate: 'delete', ...slotField },
-      );
-    } catch (err) {
-      // The id was never returned, so its pending item goes; if storage is what failed, this
-      // may fail too, and the item (never shown to a model) waits for the session's deletion.
-      await store
-        .deletePendingImage(sessionId, imageId)
-        .catch((cleanupErr: unknown) =>
-          log.warn('could not remove a pending image after a failed ingest', { imageId, error: cleanupErr }),
-        );
-      throw err;
-    }
+    const result = await addWholeImage(
+      { store, objects, log },
+      { sessionId, source, normalized, ...(body.slot !== undefined ? { slot: body.slot } : {}) },
+    );
     return jsonResponse(result.deduplicatedFrom ? 200 : 201, result, NO_STORE);
   }
 

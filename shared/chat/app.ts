@@ -5,6 +5,7 @@ import { Router } from '../http/router';
 import { type HttpHandler, jsonResponse } from '../http/types';
 import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
+import type { BreakerHealth } from '../routing/breaker-record';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fallback';
 import { LiveTurns } from '../turns/live-turns';
@@ -34,18 +35,7 @@ export interface HealthReport {
 }
 
 export interface BreakerSnapshotSource {
-  snapshot(targets: string[]): Promise<
-    Record<
-      string,
-      {
-        state: string;
-        recentFailures: number;
-        lastErrorClass?: string;
-        openUntil?: number;
-        storeUnavailable?: true;
-      }
-    >
-  >;
+  snapshot(targets: string[]): Promise<Record<string, BreakerHealth>>;
 }
 
 export interface ChatAppOptions {

@@ -10,12 +10,11 @@ import type { Logger } from '../observability/log';
 import { ThrottledErrorLog } from '../observability/throttled-error-log';
 import type { ChatMessage, ChatRequest, UserContentPart } from '../openai/schema';
 import type { RouteTarget } from '../routing/routes';
-import { newImageId } from '../sessions/ids';
 import type { ImageObjects } from '../sessions/image-objects';
 import type { SessionStore } from '../sessions/store';
 import type { ReadyImage } from '../sessions/types';
 import { isStorageUnavailable } from '../storage/faults';
-import { ingestNormalizedImage } from '../uploads/ingest';
+import { addWholeImage } from '../uploads/ingest';
 import { BoundedCache } from './bounded-cache';
 import { type NormalizedPart, normalizeMessageImages } from './message-images';
 import { placeImages, userTurnAnchors } from './place-images';
@@ -106,11 +105,9 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
     for (const image of images) {
       const key = `${sessionId}:${image.inputHash}`;
       if (persisted.get(key)) continue;
-      const imageId = newImageId();
-      await storage!.store.putPendingImage({ sessionId, imageId, source: 'message' });
-      const result = await ingestNormalizedImage(
+      const result = await addWholeImage(
         { store: storage!.store, objects: storage!.objects, log: deps.log },
-        { sessionId, imageId, normalized: image.normalized, onDuplicate: 'delete' },
+        { sessionId, source: 'message', normalized: image.normalized },
       );
       const anchor = anchors.get(image.messageIndex);
       if (anchor) await storage!.store.setImageAnchor(sessionId, result.imageId, anchor);

@@ -1,9 +1,22 @@
-// Mints the short-lived credentials a browser needs to talk to a private ElevenLabs agent: a
-// signed websocket URL, or a WebRTC conversation token. The API key stays on the server: it is
-// sent only in the `xi-api-key` header and never appears in an error, a log line or a response.
+// The one ElevenLabs API client. At run time it mints the short-lived credentials a browser needs
+// to talk to a private ElevenLabs agent (a signed websocket URL, or a WebRTC conversation token),
+// with errors for the browser API; for operations (`make agent`) it sends JSON requests with
+// errors that say what to do. The API key is sent only in the `xi-api-key` header and never
+// appears in an error, a log line or a response.
 import { UpstreamError } from '../errors';
 
 export const ELEVENLABS_API_BASE_URL = 'https://api.elevenlabs.io';
+
+/** A failed operations request (`request`), with a message for the person running it. */
+export class ElevenLabsApiError extends Error {
+  override name = 'ElevenLabsApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
 
 export interface ElevenLabsClientOptions {
   apiKey: string;
@@ -43,21 +56,72 @@ export class ElevenLabsClient {
     return requireString(body, 'token', 'conversation token');
   }
 
+  /**
+   * An operations request (JSON in, JSON out); `notFound` is the message for a 404. Errors are
+   * ElevenLabsApiError, worded for the person running the operation.
+   */
+  async request(method: string, path: string, body?: unknown, notFound?: string): Promise<unknown> {
+    const url = `${this.baseUrl}${path}`;
+    let res: Response;
+    try {
+      res = await this.send(method, path, { body });
+    } catch (err) {
+      throw new ElevenLabsApiError(`${method} ${url} failed: ${(err as Error).message}`, 0);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      const detail = describeErrorBody(text);
+      if (res.status === 401 || res.status === 403) {
+        throw new ElevenLabsApiError(
+          `ElevenLabs rejected the API key (${res.status}) on ${method} ${path}${detail}: check ELEVENLABS_API_KEY and its permissions (Agents, Secrets)`,
+          res.status,
+        );
+      }
+      if (res.status === 404) {
+        throw new ElevenLabsApiError(`${notFound ?? `${method} ${path} was not found`} (404)${detail}`, 404);
+      }
+      throw new ElevenLabsApiError(
+        `ElevenLabs answered ${res.status} on ${method} ${path}${detail}`,
+        res.status,
+      );
+    }
+    if (text === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ElevenLabsApiError(`ElevenLabs answered ${method} ${path} with non-JSON content`, res.status);
+    }
+  }
+
+  /** The one way a request leaves: base URL, key header, JSON, this client's timeout. */
+  private send(
+    method: string,
+    path: string,
+    opts: { body?: unknown; signal?: AbortSignal | undefined; timeout?: AbortSignal },
+  ): Promise<Response> {
+    const timeout = opts.timeout ?? AbortSignal.timeout(this.timeoutMs);
+    return this.fetchImpl(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        'xi-api-key': this.apiKey,
+        accept: 'application/json',
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+    });
+  }
+
   private async get(
     path: string,
     agentId: string,
     operation: Operation,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const url = `${this.baseUrl}${path}?agent_id=${encodeURIComponent(agentId)}`;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response;
     try {
-      res = await this.fetchImpl(url, {
-        method: 'GET',
-        headers: { 'xi-api-key': this.apiKey, accept: 'application/json' },
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
+      res = await this.send('GET', `${path}?agent_id=${encodeURIComponent(agentId)}`, { signal, timeout });
     } catch (err) {
       if (timeout.aborted) {
         throw new UpstreamError(
@@ -155,4 +219,21 @@ function requireString(body: unknown, field: string, operation: Operation): stri
     });
   }
   return value;
+}
+
+/** The useful part of an ElevenLabs error body (its `detail`), for operations messages. */
+function describeErrorBody(text: string): string {
+  if (!text) return '';
+  try {
+    const json = JSON.parse(text) as { detail?: unknown };
+    const detail = json.detail;
+    if (typeof detail === 'string') return `: ${detail}`;
+    if (detail && typeof detail === 'object') {
+      const message = (detail as { message?: unknown }).message;
+      if (typeof message === 'string') return `: ${message}`;
+    }
+    return `: ${text.slice(0, 300)}`;
+  } catch {
+    return `: ${text.slice(0, 300)}`;
+  }
 }

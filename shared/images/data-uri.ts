@@ -18,9 +18,36 @@ function invalid(message: string, code = 'invalid_data_uri'): ValidationError {
 }
 
 /** Exact decoded size of a base64 payload, from its length alone. */
-function decodedLength(payload: string): number {
+export function decodedLength(payload: string): number {
   const padding = payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0;
   return Math.floor(((payload.length - padding) * 3) / 4);
+}
+
+/** What a data URI's header says, before its payload is looked at. */
+export interface DataUriHeader {
+  /** The declared media type, trimmed and lower-cased; '' when none is given. */
+  mime: string;
+  /** Whether the header ends in ";base64" (RFC 2397). */
+  base64: boolean;
+  /** The payload: everything after the header's comma, as sent (not decoded). */
+  payload: string;
+}
+
+/**
+ * The header of `data:[<mime>][;param]*[;base64],<payload>`, or undefined when `uri` is not a
+ * data URI (no `data:` scheme, or no comma). The one reading of the form: parseDataUri below,
+ * and the providers that pass a client's data URI on without decoding it, use it.
+ */
+export function readDataUriHeader(uri: string): DataUriHeader | undefined {
+  if (!/^data:/i.test(uri)) return undefined;
+  const comma = uri.indexOf(',');
+  if (comma === -1) return undefined;
+  const params = uri.slice('data:'.length, comma).split(';');
+  return {
+    mime: params[0]!.trim().toLowerCase(),
+    base64: params.length >= 2 && params.at(-1)!.trim().toLowerCase() === 'base64',
+    payload: uri.slice(comma + 1),
+  };
 }
 
 /**
@@ -30,18 +57,16 @@ function decodedLength(payload: string): number {
  */
 export function parseDataUri(uri: string, maxBytes: number): ParsedDataUri {
   if (!/^data:/i.test(uri)) throw invalid('Expected a data: URI (data:image/jpeg;base64,...).');
-  const comma = uri.indexOf(',');
-  if (comma === -1) throw invalid('The data URI has no comma separating its header from its data.');
-
-  const params = uri.slice('data:'.length, comma).split(';');
-  if (params.length < 2 || params.at(-1)?.trim().toLowerCase() !== 'base64') {
+  const header = readDataUriHeader(uri);
+  if (!header) throw invalid('The data URI has no comma separating its header from its data.');
+  if (!header.base64) {
     throw invalid('Only base64 data URIs are accepted (data:image/jpeg;base64,...).', 'data_uri_not_base64');
   }
-  const mime = params[0]!.trim().toLowerCase() || DEFAULT_MIME;
+  const mime = header.mime || DEFAULT_MIME;
   if (!MIME_PATTERN.test(mime))
-    throw invalid(`The data URI's media type "${params[0]}" is not a valid type/subtype.`);
+    throw invalid(`The data URI's media type "${header.mime}" is not a valid type/subtype.`);
 
-  const payload = uri.slice(comma + 1);
+  const { payload } = header;
   if (payload.length === 0) throw invalid('The data URI contains no data.');
   const size = decodedLength(payload);
   if (size > maxBytes) throw imageTooLarge(size, maxBytes);

@@ -36,8 +36,8 @@ export interface AdmissionTicket {
   probeRecord?: BreakerRecord;
 }
 
-/** One target's line in /health. */
-export interface TargetHealth {
+/** What the breaker knows about one target (the breaker part of its line in /health). */
+export interface BreakerHealth {
   state: BreakerState;
   recentFailures: number;
   lastErrorClass?: string;

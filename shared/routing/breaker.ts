@@ -16,12 +16,12 @@ import {
   reopenedAfterProbeRecord,
   visibleState,
 } from './breaker-policy';
-import type { AdmissionTicket, BreakerRecord, TargetHealth } from './breaker-record';
+import type { AdmissionTicket, BreakerHealth, BreakerRecord } from './breaker-record';
 import { type BreakerSettings, resolveBreakerSettings } from './breaker-settings';
 import { BreakerStore } from './breaker-store';
 import type { Admission, BreakerLike } from './breaker-types';
 
-export type { TargetHealth } from './breaker-record';
+export type { BreakerHealth } from './breaker-record';
 export { type BreakerSettings, DEFAULT_BREAKER_SETTINGS } from './breaker-settings';
 export type { Admission, BreakerState } from './breaker-types';
 
@@ -143,18 +143,18 @@ export class CircuitBreaker implements BreakerLike {
   }
 
   /** The state of each target for /health: two reads per target, off the hot path. */
-  async snapshot(targets: readonly string[]): Promise<Record<string, TargetHealth>> {
+  async snapshot(targets: readonly string[]): Promise<Record<string, BreakerHealth>> {
     const entries = await Promise.all(targets.map(async (t) => [t, await this.health(t)] as const));
     return Object.fromEntries(entries);
   }
 
-  private async health(target: string): Promise<TargetHealth> {
+  private async health(target: string): Promise<BreakerHealth> {
     try {
       const rec = await this.store.read(target);
       const now = this.now();
       this.remember(target, rec);
       const counted = await this.store.countFailures(target, rec.generation, now);
-      const health: TargetHealth = { state: visibleState(rec, now), recentFailures: counted.failures };
+      const health: BreakerHealth = { state: visibleState(rec, now), recentFailures: counted.failures };
       const fromState = rec.lastFailureAt ?? Number.NEGATIVE_INFINITY;
       const fromBuckets = counted.lastFailureAt ?? Number.NEGATIVE_INFINITY;
       const last = fromBuckets > fromState ? counted : rec;

@@ -83,17 +83,11 @@ export interface PendingImageInput {
   declaredBytes?: number;
 }
 
-export interface ReadyImageInput {
-  sessionId: string;
-  imageId: string;
-  key: string;
-  mime: string;
-  width: number;
-  height: number;
-  bytes: number;
-  sourceBytes: number;
-  sha256: string;
-}
+/** What making an image ready records: the ReadyImage fields the normalized bytes determine. */
+export type ReadyImageInput = { sessionId: string } & Pick<
+  ReadyImage,
+  'imageId' | 'key' | 'mime' | 'width' | 'height' | 'bytes' | 'sourceBytes' | 'sha256'
+>;
 
 /** Who holds the right to make a given content hash ready in a session. */
 export type ContentClaim =

@@ -4,10 +4,11 @@
 import type { NormalizedImage } from '../images/normalize';
 import type { Logger } from '../observability/log';
 import { imageNotFound } from '../sessions/errors';
+import { newImageId } from '../sessions/ids';
 import type { ImageObjects } from '../sessions/image-objects';
 import { normalizedImageKey } from '../sessions/object-keys';
 import type { SessionStore } from '../sessions/store';
-import type { ReadyImage } from '../sessions/types';
+import type { ImageSource, ReadyImage } from '../sessions/types';
 import { imageBusy } from './errors';
 import { type ImageResult, imageResult } from './image-result';
 
@@ -96,5 +97,62 @@ export async function ingestNormalizedImage(deps: IngestDeps, input: IngestInput
       const unreachable: never = outcome;
       return unreachable;
     }
+  }
+}
+
+export interface NewImageInput {
+  sessionId: string;
+  /** How it arrived: a fetched URL, an inline data URI, or an image inside a chat message. */
+  source: Exclude<ImageSource, 'upload'>;
+  slot?: string;
+  normalized: NormalizedImage;
+}
+
+/**
+ * Adds an image that arrived whole (not through an upload form) to a session: a pending item
+ * under a new id, then ingestNormalizedImage. Used by the uploads API (URL, inline) and by chat
+ * (images inside messages). The new id has not been handed to anyone, so no one will retry it:
+ * when a step fails, neither its item nor its object may stay behind (see discardNewImage).
+ */
+export async function addWholeImage(deps: IngestDeps, input: NewImageInput): Promise<ImageResult> {
+  const { store } = deps;
+  const { sessionId, normalized } = input;
+  const imageId = newImageId();
+  const slotField = input.slot !== undefined ? { slot: input.slot } : {};
+  await store.putPendingImage({ sessionId, imageId, source: input.source, ...slotField });
+  try {
+    return await ingestNormalizedImage(deps, {
+      sessionId,
+      imageId,
+      normalized,
+      onDuplicate: 'delete',
+      ...slotField,
+    });
+  } catch (err) {
+    await discardNewImage(deps, { sessionId, imageId, normalized });
+    throw err;
+  }
+}
+
+/**
+ * Best effort, after a failed addWholeImage: the pending item goes, then its content claim and
+ * its object, unless the item turned out ready (a commit whose answer was lost: the object is its
+ * bytes). When the item cannot be read, the object stays: the item may still name it, and
+ * deleting the session removes both.
+ */
+async function discardNewImage(
+  deps: IngestDeps,
+  image: { sessionId: string; imageId: string; normalized: NormalizedImage },
+): Promise<void> {
+  const { sessionId, imageId, normalized } = image;
+  const key = normalizedImageKey(sessionId, imageId, normalized.mime);
+  try {
+    await deps.store.deletePendingImage(sessionId, imageId);
+    const left = await deps.store.getImage(sessionId, imageId);
+    if (left?.status === 'ready') return;
+    await deps.store.releaseContentClaim(sessionId, imageId, normalized.sha256);
+    await deps.objects.delete(key);
+  } catch (err) {
+    deps.log.warn('could not remove a new image after a failed ingest', { imageId, key, error: err });
   }
 }

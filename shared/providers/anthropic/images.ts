@@ -2,6 +2,7 @@
 // reference (Anthropic fetches them itself).
 import type { Base64ImageSource, ImageBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { ValidationError } from '../../errors';
+import { readDataUriHeader } from '../../images/data-uri';
 import type { ImageUrlPart } from '../../openai/schema';
 
 type AnthropicMediaType = Base64ImageSource['media_type'];
@@ -26,19 +27,17 @@ export function toAnthropicImage(part: ImageUrlPart, param: string): ImageBlockP
       'invalid_image_url',
     );
   }
-  const comma = url.indexOf(',');
-  const header = comma < 0 ? '' : url.slice(5, comma).toLowerCase();
-  const [mime = '', ...flags] = header.split(';');
-  if (comma < 0 || !flags.includes('base64')) {
+  const header = readDataUriHeader(url);
+  if (!header?.base64) {
     throw new ValidationError('An image data URI must be base64-encoded.', param, 'invalid_image_url');
   }
-  const mediaType = MEDIA_TYPES[mime.trim()];
+  const mediaType = MEDIA_TYPES[header.mime];
   if (!mediaType) {
     throw new ValidationError(
-      `Image type "${mime}" is not supported; use JPEG, PNG, GIF or WEBP.`,
+      `Image type "${header.mime}" is not supported; use JPEG, PNG, GIF or WEBP.`,
       param,
       'unsupported_image_type',
     );
   }
-  return { type: 'image', source: { type: 'base64', media_type: mediaType, data: url.slice(comma + 1) } };
+  return { type: 'image', source: { type: 'base64', media_type: mediaType, data: header.payload } };
 }

@@ -1,17 +1,15 @@
 // A development provider: streams a deterministic description of what it received, so the
 // whole product (sessions, images, routing, streaming) can be tried with no provider key.
 import { isProviderConfigured, type ProviderConfig } from '../../config';
+import { decodedLength, readDataUriHeader } from '../../images/data-uri';
 import type { ChatRequest } from '../../openai/schema';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 
 function describeImage(url: string): string {
-  const m = /^data:([^;,]+)?(;base64)?,/.exec(url);
-  if (m) {
-    const payload = url.length - m[0].length;
-    const bytes = m[2]
-      ? Math.floor((payload * 3) / 4) - (url.endsWith('==') ? 2 : url.endsWith('=') ? 1 : 0)
-      : payload;
-    return `${m[1] ?? 'unknown'} inline, ${bytes} bytes`;
+  const header = readDataUriHeader(url);
+  if (header) {
+    const bytes = header.base64 ? decodedLength(header.payload) : header.payload.length;
+    return `${header.mime || 'unknown'} inline, ${bytes} bytes`;
   }
   try {
     return `url ${new URL(url).host}`;

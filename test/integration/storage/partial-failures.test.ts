@@ -3,6 +3,10 @@
 // either finished by a retry or removed, never orphaned. Real SDK, real emulators.
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables } from '../../../infra/local/emulators';
+import { parseChatRequest } from '../../../shared/chat/parse';
+import { createImageContext } from '../../../shared/context/image-context';
+import { DEFAULT_IMAGE_LIMITS } from '../../../shared/images/limits';
+import { createLogger } from '../../../shared/observability/log';
 import type { ImageResult } from '../../../shared/uploads/image-result';
 import {
   CONTROL_TABLE,
@@ -121,4 +125,75 @@ test('a missing table is storage_unavailable (ResourceNotFoundException), and cr
   } finally {
     ddb.destroy();
   }
+});
+
+/** The write that makes a new image ready fails once, after its normalized object reached S3. */
+function readyWriteFailsOnce(): void {
+  const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1'), {
+    name: 'TimeoutError',
+    code: 'ECONNREFUSED',
+    $metadata: {},
+  });
+  jest.spyOn(api.deps.store, 'markImageReady').mockRejectedValueOnce(outage);
+}
+
+const messageImageTurn = (sessionId: string, data: string) => ({
+  model: 'gpt-4o',
+  stream: true,
+  max_tokens: -1,
+  messages: [
+    {
+      role: 'user' as const,
+      content: [
+        { type: 'text' as const, text: 'What is this?' },
+        { type: 'image_url' as const, image_url: { url: data } },
+      ],
+    },
+  ],
+  elevenlabs_extra_body: { session_id: sessionId },
+});
+
+test('an inline image whose ready write fails: 503, and neither its object, its item nor its claim stays', async () => {
+  const session = await api.createSession();
+  readyWriteFailsOnce();
+  const data = `data:image/jpeg;base64,${(await solidJpeg(64, 64, [250, 5, 5])).toString('base64')}`;
+  const res = await api.call<ErrorBody>('POST', `/sessions/${session.sessionId}/images`, {
+    body: { data },
+    headers: secretHeader(session),
+  });
+  expect(res.status).toBe(503);
+  expect(await sessionObjects(storage, session.sessionId)).toEqual([]);
+  expect((await partitionItems(storage, session.sessionId)).map((i) => String(i.sk))).toEqual(['META']);
+});
+
+test('a chat message image whose ready write fails: the turn goes on, and no object, item or claim is left', async () => {
+  const session = await api.createSession();
+  const enricher = createImageContext({
+    store: { store: api.deps.store, objects: api.deps.objects },
+    log: createLogger('error', {}, () => {}),
+    limits: DEFAULT_IMAGE_LIMITS,
+    fetchImage: async () => {
+      throw new Error('no URL images in this test');
+    },
+    deliveryFor: () => 'inline',
+  });
+  readyWriteFailsOnce();
+  const data = `data:image/jpeg;base64,${(await solidJpeg(64, 64, [5, 250, 5])).toString('base64')}`;
+  const turn = parseChatRequest(Buffer.from(JSON.stringify(messageImageTurn(session.sessionId, data))));
+  const enriched = await enricher.enrich(
+    turn,
+    {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers: {},
+      query: {},
+      body: Buffer.alloc(0),
+      sourceIp: '127.0.0.1',
+    },
+    new AbortController().signal,
+  );
+  // The image still reaches the model from the message itself; it is just not kept.
+  expect(enriched.imageCount).toBe(1);
+  expect(await sessionObjects(storage, session.sessionId)).toEqual([]);
+  expect((await partitionItems(storage, session.sessionId)).map((i) => String(i.sk))).toEqual(['META']);
 });
