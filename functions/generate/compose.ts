@@ -2,22 +2,31 @@
 // (what the generate function runs), and the service both doors use (the chat tool, the browser
 // API), with how a queued job starts: in this process (make dev, tests) or by invoking the
 // generate function asynchronously (AWS).
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { inBackground } from '../../shared/background';
-import type { ImageGenConfig } from '../../shared/imagegen/config';
-import { generationDeadlines } from '../../shared/imagegen/config';
+import type { Env } from '../../shared/config';
+import type { Router } from '../../shared/http/router';
+import { createGenerationRoutes } from '../../shared/imagegen/api';
+import { generationDeadlines, type ImageGenConfig, loadImageGenConfig } from '../../shared/imagegen/config';
 import { type GenerationJob, type JobDeps, runGenerationJob } from '../../shared/imagegen/job';
 import { createGenerationCharger } from '../../shared/imagegen/limits';
 import { createOpenAIModeration, type ModeratePrompt, noModeration } from '../../shared/imagegen/moderation';
 import { GenerationService, type StartJob } from '../../shared/imagegen/service';
 import { GenerationStore } from '../../shared/imagegen/store';
 import type { ImageGenerator } from '../../shared/imagegen/types';
+import { type PublicGeneration, publicGeneration } from '../../shared/imagegen/views';
 import type { ImageLimits } from '../../shared/images/limits';
 import { type BudgetLimits, SessionBudget } from '../../shared/limits/budget';
 import { RateLimiter } from '../../shared/limits/rate-limiter';
 import type { Logger } from '../../shared/observability/log';
+import type { SessionsRoutesOptions } from '../../shared/sessions/api';
+import type { BrowserApiClients, BrowserApiDeps } from '../../shared/sessions/browser-api';
 import type { ImageObjects } from '../../shared/sessions/image-objects';
 import type { SessionStore } from '../../shared/sessions/store';
+import { loadImageGenerator } from './generator';
+import { lambdaJobStarter } from './invoke';
 
 export interface ImageGenerationParts {
   config: ImageGenConfig;
@@ -122,4 +131,77 @@ export function composeImageGeneration(parts: ImageGenerationParts): ImageGenera
         ...(parts.now ? { now: parts.now } : {}),
       }),
   };
+}
+
+/** A presigned GET of an object in the images bucket, valid one hour (the generation view's image URL). */
+export function presignImageGet(s3: S3Client, bucket: string): (key: string) => Promise<string> {
+  return (key) => getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 3600 });
+}
+
+/**
+ * The browser door on a router that already has the sessions routes' dependencies: the
+ * generation routes, and the generations listed by `GET /sessions/{id}` (returned for
+ * createSessionsRoutes' options).
+ */
+export function mountBrowserGenerations(
+  router: Router,
+  deps: BrowserApiDeps,
+  service: GenerationService,
+): { listGenerations: (sessionId: string) => Promise<PublicGeneration[]> } {
+  createGenerationRoutes(router, {
+    guard: deps.guard,
+    service,
+    store: deps.store,
+    presignGet: presignImageGet(deps.s3, deps.objects.bucket),
+    storageFaults: deps.storageFaults,
+    log: deps.log,
+  });
+  return {
+    listGenerations: async (sessionId) => (await service.list(sessionId)).map((r) => publicGeneration(r)),
+  };
+}
+
+/**
+ * The browser door as the sessions function and the dev server mount it: nothing when
+ * IMAGE_GENERATION is off; else the generation routes, with jobs started by invoking the
+ * generate function (GENERATE_FUNCTION_NAME, AWS) or in this process (local).
+ */
+export async function enableBrowserGenerations(
+  router: Router,
+  env: Env,
+  deps: BrowserApiDeps,
+  clients: BrowserApiClients,
+  opts: { generator?: ImageGenerator; moderate?: ModeratePrompt } = {},
+): Promise<SessionsRoutesOptions> {
+  const config = loadImageGenConfig(env);
+  if (!config.enabled) return {};
+  const gen = composeImageGeneration({
+    config,
+    doc: clients.dynamo,
+    sessionsTable: deps.config.sessionsTable,
+    controlTable: deps.config.controlTable,
+    store: deps.store,
+    objects: deps.objects,
+    generator: opts.generator ?? (await loadImageGenerator(env, deps.log)),
+    imageLimits: deps.config.imageLimits,
+    log: deps.log,
+    now: deps.now,
+    openai: {
+      ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
+      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+    },
+    ...(opts.moderate ? { moderate: opts.moderate } : {}),
+  });
+  return mountBrowserGenerations(router, deps, gen.service(jobStarterFor(config, gen, env)));
+}
+
+/** On AWS the generate function runs jobs; locally (no function name) this process does. */
+export function jobStarterFor(config: ImageGenConfig, gen: ImageGeneration, env: Env): StartJob {
+  return config.functionName
+    ? lambdaJobStarter({
+        functionName: config.functionName,
+        ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+        ...(env.AWS_ENDPOINT_URL_LAMBDA ? { endpoint: env.AWS_ENDPOINT_URL_LAMBDA } : {}),
+      })
+    : gen.inProcessStarter;
 }

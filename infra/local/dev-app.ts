@@ -5,10 +5,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeChatFunction } from '../../functions/chat/compose';
+import { enableBrowserGenerations } from '../../functions/generate/compose';
 import type { ChatApp } from '../../shared/chat/app';
 import { type Env, loadConfig } from '../../shared/config';
 import type { Router } from '../../shared/http/router';
 import type { HttpRequest } from '../../shared/http/types';
+import type { ModeratePrompt } from '../../shared/imagegen/moderation';
+import type { ImageGenerator } from '../../shared/imagegen/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
 import { createSessionsRoutes } from '../../shared/sessions/api';
 import {
@@ -41,6 +44,8 @@ export interface DevAppOptions {
   /** Test hook for image URLs inside chat messages. */
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   writeMetrics?: (line: string) => void;
+  /** Test hooks: the image generator (until the providers land) and prompt moderation. */
+  imageGeneration?: { generator?: ImageGenerator; moderate?: ModeratePrompt };
   /**
    * The bucket lifecycle rule for raw uploads, which the emulator lacks: swept once at start and
    * then every `intervalMs` (default 10 minutes); `now` lets tests move the clock.
@@ -92,8 +97,11 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
     ...(opts.fetchMessageImage ? { fetchMessageImage: opts.fetchMessageImage } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
   });
-  const deps = createBrowserApiDeps(browser, createBrowserApiClients(browser), { log, ...opts.browser });
-  createSessionsRoutes(app.router, deps);
+  const clients = createBrowserApiClients(browser);
+  const deps = createBrowserApiDeps(browser, clients, { log, ...opts.browser });
+  // Image generation (IMAGE_GENERATION=true): jobs run in this process, tracked in the background.
+  const generations = await enableBrowserGenerations(app.router, env, deps, clients, opts.imageGeneration);
+  createSessionsRoutes(app.router, deps, generations);
   createUploadsRoutes(app.router, deps);
   const stopNotifications = deliverUploadNotifications(emulators, deps);
   mountDemoPage(app.router, {

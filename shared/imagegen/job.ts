@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, UpstreamError } from '../errors';
 import { ImageRejectedError } from '../images/errors';
-import { type ImageLimits, type NormalizedImage, normalizeImage } from '../images/normalize';
+import type { ImageLimits, NormalizedImage } from '../images/normalize';
 import type { Logger } from '../observability/log';
 import { newImageId } from '../sessions/ids';
 import type { ImageObjects } from '../sessions/image-objects';
@@ -97,6 +97,9 @@ export async function runGenerationJob(deps: JobDeps, job: GenerationJob): Promi
     const entries = await usableEntries(deps, record, request);
     if (deps.logPrompts) log.debug('generation prompt', { ...job, prompt: record.prompt });
     result = await deps.generator.generate(request, entries, controller.signal);
+    // sharp (native) loads with the first job only: the sessions function, which never runs jobs
+    // on AWS, ships without it.
+    const { normalizeImage } = await import('../images/normalize');
     const normalized = await normalizeImage(Buffer.from(result.image.bytes), deps.imageLimits).catch(
       (err: unknown) => {
         throw err instanceof ImageRejectedError
