@@ -4,7 +4,7 @@
 // and are served by the Secrets Manager stand-in, as `make secrets` would store them.
 import { join } from 'node:path';
 import { createLogger } from '../../shared/observability/log';
-import { CHAT_API_KEY, ELEVENLABS_KEYS, llmKeyNames, pickFromEnv } from '../operations/secrets';
+import { CHAT_API_KEY, ELEVENLABS_KEYS, IMAGE_KEYS, llmKeyNames, pickFromEnv } from '../operations/secrets';
 import { loadStageConfig } from '../stage-config';
 import { defaultDataDir } from './dev-app';
 import { FUNCTION_NAMES, startLambdaApp } from './lambda/lambda-app';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     dataDir: defaultDataDir(),
     llmSecret,
     elevenLabsSecret: pickFromEnv(ELEVENLABS_KEYS, env),
+    imageSecret: pickFromEnv(IMAGE_KEYS, env),
     overrides,
     serveDemo: true,
     log,
