@@ -3,6 +3,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inBackground } from '../../shared/background';
 import { type ChatApp, createChatApp, warmRouteProviders } from '../../shared/chat/app';
+import type { TurnLoop } from '../../shared/chat/turn-core';
 import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import type { Config } from '../../shared/config';
@@ -22,6 +23,8 @@ export interface ChatServiceOptions {
   documentClient?: DynamoDBDocumentClient;
   /** Where EMF lines go (stdout on Lambda). */
   writeMetrics?: (line: string) => void;
+  /** The image generation tool loop (IMAGE_GENERATION). */
+  loop?: TurnLoop;
 }
 
 export async function createDocumentClient(config: Config): Promise<DynamoDBDocumentClient> {
@@ -105,6 +108,7 @@ export async function createChatService(opts: ChatServiceOptions): Promise<ChatA
     log,
     ...(breaker ? { breaker } : {}),
     ...(opts.enricher ? { enricher: opts.enricher } : {}),
+    ...(opts.loop ? { loop: opts.loop } : {}),
     onTurnEnd,
     ...(liveTurns ? { liveTurns } : {}),
     ...(budget && budgeted

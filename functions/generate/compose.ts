@@ -2,11 +2,11 @@
 // (what the generate function runs), and the service both doors use (the chat tool, the browser
 // API), with how a queued job starts: in this process (make dev, tests) or by invoking the
 // generate function asynchronously (AWS).
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { inBackground } from '../../shared/background';
-import type { Env } from '../../shared/config';
+import type { Env, StorageConfig } from '../../shared/config';
 import type { Router } from '../../shared/http/router';
 import { createGenerationRoutes } from '../../shared/imagegen/api';
 import { generationDeadlines, type ImageGenConfig, loadImageGenConfig } from '../../shared/imagegen/config';
@@ -25,6 +25,7 @@ import type { SessionsRoutesOptions } from '../../shared/sessions/api';
 import type { BrowserApiClients, BrowserApiDeps } from '../../shared/sessions/browser-api';
 import type { ImageObjects } from '../../shared/sessions/image-objects';
 import type { SessionStore } from '../../shared/sessions/store';
+import { BROWSER_STORAGE_CLIENT_SETTINGS } from '../../shared/storage/client-settings';
 import { loadImageGenerator } from './generator';
 import { lambdaJobStarter } from './invoke';
 
@@ -78,6 +79,8 @@ export function composeImageGeneration(parts: ImageGenerationParts): ImageGenera
     tableName: parts.controlTable,
     log: controlLog,
     whenUnavailable: 'deny',
+    // Failing closed, a slow table refuses a paid image: give it more time than the chat's 300 ms.
+    timeoutMs: 2000,
     ...(parts.now ? { now: parts.now } : {}),
   });
   const jobDeps: JobDeps = {
@@ -204,4 +207,21 @@ export function jobStarterFor(config: ImageGenConfig, gen: ImageGeneration, env:
         ...(env.AWS_ENDPOINT_URL_LAMBDA ? { endpoint: env.AWS_ENDPOINT_URL_LAMBDA } : {}),
       })
     : gen.inProcessStarter;
+}
+
+/** The S3 client of the functions that store images outside the browser API (chat's tool, generate). */
+export function storageS3Client(storage: StorageConfig): S3Client {
+  return new S3Client({
+    ...(storage.region ? { region: storage.region } : {}),
+    ...BROWSER_STORAGE_CLIENT_SETTINGS,
+    ...(storage.s3Endpoint
+      ? {
+          endpoint: storage.s3Endpoint,
+          // The emulator has no virtual-host buckets and no flexible checksums.
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+  });
 }

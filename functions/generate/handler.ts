@@ -4,7 +4,6 @@
 // charge twice; an event that keeps failing goes to the on-failure queue, and the generation is
 // failed `job_lost` when read past its deadline. Image provider keys come from IMAGE_SECRET_ARN.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { backgroundSettled } from '../../shared/background';
 import { ConfigError, type Env, loadStorageConfig } from '../../shared/config';
@@ -15,7 +14,7 @@ import { ImageObjects } from '../../shared/sessions/image-objects';
 import { SessionStore } from '../../shared/sessions/store';
 import { BROWSER_STORAGE_CLIENT_SETTINGS } from '../../shared/storage/client-settings';
 import { overlaySecret, readSecrets } from '../host/secrets';
-import { composeImageGeneration, type ImageGeneration } from './compose';
+import { composeImageGeneration, type ImageGeneration, storageS3Client } from './compose';
 import { loadImageGenerator } from './generator';
 import { isGenerationJobEvent } from './invoke';
 
@@ -41,19 +40,7 @@ async function build(): Promise<ImageGeneration> {
     }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
-  const s3 = new S3Client({
-    ...region,
-    ...BROWSER_STORAGE_CLIENT_SETTINGS,
-    ...(storage.s3Endpoint
-      ? {
-          endpoint: storage.s3Endpoint,
-          // The emulator has no virtual-host buckets and no flexible checksums.
-          forcePathStyle: true,
-          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
-          responseChecksumValidation: 'WHEN_REQUIRED' as const,
-        }
-      : {}),
-  });
+  const s3 = storageS3Client(storage);
   const objects = new ImageObjects(s3, storage.imagesBucket);
   return composeImageGeneration({
     config: loadImageGenConfig(env),

@@ -96,6 +96,7 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   const app = await composeChatFunction(config, env, log, {
     ...(opts.fetchMessageImage ? { fetchMessageImage: opts.fetchMessageImage } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
+    ...(opts.imageGeneration ? { imageGeneration: opts.imageGeneration } : {}),
   });
   const clients = createBrowserApiClients(browser);
   const deps = createBrowserApiDeps(browser, clients, { log, ...opts.browser });

@@ -60,7 +60,9 @@ export class RateLimiter {
       opts.errors ??
       new ThrottledErrorLog(
         opts.log,
-        controlTableUnavailable('rate limiter'),
+        this.failClosed
+          ? 'rate limiter: control table unavailable, failing closed'
+          : controlTableUnavailable('rate limiter'),
         opts.errorLogIntervalMs ?? 60_000,
         this.now,
       );
