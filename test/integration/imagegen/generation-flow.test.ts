@@ -5,10 +5,9 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { backgroundSettled } from '../../../shared/background';
-import type { ApiError } from '../../../shared/errors';
 import { SessionBudget } from '../../../shared/limits/budget';
 import { BUCKET, CONTROL_TABLE, startTestStorage, type TestStorage } from '../sessions/harness';
-import { genHarness } from './harness';
+import { genHarness, rejection } from './harness';
 
 let storage: TestStorage;
 beforeAll(async () => {
@@ -18,15 +17,6 @@ afterAll(() => storage.close());
 
 let n = 0;
 const requester = () => `ip:10.0.0.${++n}`;
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as ApiError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function objectKeys(sessionId: string): Promise<string[]> {
   const out = await storage.clients.s3.send(

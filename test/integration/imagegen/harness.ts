@@ -2,6 +2,7 @@
 // the generation store, the job and the service composed as the functions compose them, with
 // the in-test PNG generator, a log that keeps its lines, and a clock tests can move.
 import { composeImageGeneration, type ImageGeneration } from '../../../functions/generate/compose';
+import type { ApiError } from '../../../shared/errors';
 import { IMAGE_GEN_DEFAULTS, type ImageGenConfig } from '../../../shared/imagegen/config';
 import type { ModeratePrompt } from '../../../shared/imagegen/moderation';
 import type { GenerationService, StartJob } from '../../../shared/imagegen/service';
@@ -92,4 +93,14 @@ export function genHarness(
     lines,
     newSession: async () => (await store.createSession({ ttlSeconds: 3600 })).session,
   };
+}
+
+/** The ApiError a call refuses with (fails the test when it does not refuse). */
+export async function rejection(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as ApiError;
+  }
+  throw new Error('expected a rejection');
 }

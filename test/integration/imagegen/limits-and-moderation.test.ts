@@ -2,12 +2,11 @@
 // charged when a generation is queued and failing closed; and prompt moderation through the
 // official SDK against a fake moderation upstream. Nothing is generated past any of them.
 import { backgroundSettled } from '../../../shared/background';
-import type { ApiError } from '../../../shared/errors';
 import { SessionBudget } from '../../../shared/limits/budget';
 import { startModerationServer } from '../../fakes/moderation-server';
 import type { ScriptedServer } from '../../fakes/scripted-server';
 import { CONTROL_TABLE, startTestStorage, type TestStorage } from '../sessions/harness';
-import { genHarness } from './harness';
+import { genHarness, rejection } from './harness';
 
 let storage: TestStorage;
 let moderation: ScriptedServer;
@@ -22,15 +21,6 @@ afterAll(async () => {
 
 let n = 0;
 const requester = () => `ip:10.1.0.${++n}`;
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as ApiError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function asker(h: ReturnType<typeof genHarness>, who: string) {
   return async (prompt = 'a cat', quality: 'medium' | 'high' = 'medium') =>
