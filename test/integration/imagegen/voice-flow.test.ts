@@ -219,6 +219,16 @@ test('mixed: generate_image handled, the agent tool forwarded with finish_reason
   expect(generator.calls.at(-1)!.request.prompt).toBe('a cat');
 });
 
+test('a model that keeps calling the tool is cut off after 3 continuations, the stream still well-formed', async () => {
+  const { sessionId } = await createBrowserSession(server.url, ORIGIN);
+  const looping = callTool('call_loop', { generation_id: 'gen_AAAAAAAAAAAAAAAAAAAAAA' });
+  upstream.enqueue(looping, looping, looping, looping);
+  const t = await turn(sessionId, [{ role: 'user', content: 'status?' }]);
+  expect(t).toMatchObject({ finish: 'stop', toolCalls: [] });
+  expect(upstream.requests).toHaveLength(4);
+  expect(toolResult(bodies()[3]!)).toMatchObject({ status: 'refused', code: 'generation_not_found' });
+});
+
 test('a turn without a session is not offered the tool; the agent tools pass through alone', async () => {
   upstream.enqueue(openaiReply({ text: ['Hi.'] }));
   await turn(undefined, [{ role: 'user', content: 'Hello' }]);
