@@ -9,7 +9,7 @@ import type { FunctionName } from './environment';
 import { VisionBackendStack } from './stack';
 import { loadStageConfig, type StageConfig, StageConfigError, stackNameFor } from './stage-config';
 
-export const FUNCTION_NAMES: readonly FunctionName[] = ['chat', 'sessions', 'uploads'];
+export const FUNCTION_NAMES: readonly FunctionName[] = ['chat', 'sessions', 'uploads', 'generate'];
 
 export interface BuildAppOptions {
   /** Repository root: package-lock.json, functions/, infra/stages/. */

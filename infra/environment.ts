@@ -2,7 +2,7 @@
 // stage's settings. Kept pure and in one place so the contract with functions/ is easy to read.
 import type { StageConfig } from './stage-config';
 
-export type FunctionName = 'chat' | 'sessions' | 'uploads';
+export type FunctionName = 'chat' | 'sessions' | 'uploads' | 'generate';
 
 /** Names (or tokens resolving to them) of the resources the functions use. */
 export interface ResourceRefs {
@@ -11,6 +11,8 @@ export interface ResourceRefs {
   bucket: string;
   llmSecretArn: string;
   elevenLabsSecretArn: string;
+  /** Image provider keys (and OpenAI's for moderation): read by chat, sessions and generate. */
+  imageSecretArn: string;
 }
 
 export type FunctionEnvironment = Record<string, string>;
@@ -80,6 +82,45 @@ export function chatEnvironment(config: StageConfig, refs: ResourceRefs): Functi
     REQUIRE_CHAT_API_KEY: 'true',
     // The keyless echo provider stays off in deployed stacks unless the stage opts in.
     ALLOW_ECHO: config.allowEcho ? 'true' : 'false',
+  };
+}
+
+/** What the functions that ask for images (chat, sessions) and the one that makes them share. */
+function imageGenerationEnvironment(config: StageConfig, refs: ResourceRefs): FunctionEnvironment {
+  const g = config.imageGeneration;
+  return {
+    IMAGE_GENERATION: g.enabled ? 'true' : 'false',
+    IMAGE_SECRET_ARN: refs.imageSecretArn,
+    IMAGE_AUTO_APPROVE_USD: String(g.autoApproveUsd),
+    IMAGE_LIMIT_PER_SESSION: String(g.perSession),
+    IMAGE_LIMIT_PER_USER_PER_HOUR: String(g.perUserPerHour),
+    IMAGE_MAX_USD_PER_USER_PER_DAY: String(g.maxUsdPerUserPerDay),
+  };
+}
+
+/** The generate function: storage, image limits (its images are normalized like uploads), image keys. */
+export function generateEnvironment(config: StageConfig, refs: ResourceRefs): FunctionEnvironment {
+  const { limits } = config;
+  return {
+    ...common(config, refs),
+    ...imageGenerationEnvironment(config, refs),
+    MAX_UPLOAD_BYTES: String(limits.maxUploadBytes),
+    IMAGE_MAX_LONG_EDGE: String(limits.imageMaxLongEdge),
+    IMAGE_MAX_PIXELS: String(limits.imageMaxPixels),
+  };
+}
+
+/** Chat and sessions start generation jobs by invoking the generate function by name. */
+export function withImageGeneration(
+  env: FunctionEnvironment,
+  config: StageConfig,
+  refs: ResourceRefs,
+  generateFunctionName: string,
+): FunctionEnvironment {
+  return {
+    ...env,
+    ...imageGenerationEnvironment(config, refs),
+    GENERATE_FUNCTION_NAME: generateFunctionName,
   };
 }
 

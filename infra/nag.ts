@@ -53,7 +53,13 @@ export function applyNagSuppressions(stack: VisionBackendStack): void {
     'uploads writes the normalized image and reads it back for its metadata',
   );
 
-  for (const fn of [stack.chat, stack.sessions, stack.uploads]) {
+  objectsUnder(
+    stack.generate,
+    BUCKET_PREFIXES.images,
+    'the image job reads an image it edits and writes the generated original and its normalized copy',
+  );
+
+  for (const fn of [stack.chat, stack.sessions, stack.uploads, stack.generate]) {
     acknowledge(
       fn.fn,
       'AwsSolutions-L1',
@@ -73,6 +79,16 @@ export function applyNagSuppressions(stack: VisionBackendStack): void {
     stack.secrets.llm,
     'AwsSolutions-SMG4',
     'Holds third-party API keys (OpenAI, Anthropic, Gemini, ...) that only their issuers can rotate, plus the chat bearer key that must change in ElevenLabs at the same moment; rotation is the manual `make secrets` + `make agent` procedure in docs/deploying.md.',
+  );
+  acknowledge(
+    stack.generateFailures,
+    'AwsSolutions-SQS3',
+    "This queue is itself the dead-letter destination: the generate function's on-failure destination for asynchronous invocations that failed every retry.",
+  );
+  acknowledge(
+    stack.secrets.image,
+    'AwsSolutions-SMG4',
+    'Holds third-party image provider keys (OpenAI, Together, Replicate, ...) that only their issuers can rotate; rotated manually with `make secrets` (docs/deploying.md).',
   );
   acknowledge(
     stack.secrets.elevenLabs,

@@ -13,6 +13,7 @@ export const OUTPUT_KEYS = {
   bucketName: 'BucketName',
   llmSecretArn: 'LlmSecretArn',
   elevenLabsSecretArn: 'ElevenLabsSecretArn',
+  imageSecretArn: 'ImageSecretArn',
 } as const;
 
 export type OutputKey = (typeof OUTPUT_KEYS)[keyof typeof OUTPUT_KEYS];

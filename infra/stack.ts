@@ -3,7 +3,9 @@
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   BROWSER_CORS_HEADERS,
@@ -17,9 +19,11 @@ import { Storage } from './constructs/storage';
 import {
   chatEnvironment,
   configEnvironmentBytes,
+  generateEnvironment,
   MAX_CONFIG_ENV_BYTES,
   sessionsEnvironment,
   uploadsEnvironment,
+  withImageGeneration,
 } from './environment';
 import { applyNagSuppressions } from './nag';
 import { OUTPUT_KEYS } from './stack-outputs';
@@ -58,6 +62,19 @@ export const FUNCTION_SIZING = {
   chat: { memorySize: 1024, timeout: Duration.minutes(5) },
   sessions: { memorySize: 512, timeout: Duration.seconds(15) },
   uploads: { memorySize: 1536, timeout: Duration.seconds(60) },
+  // One image job: provider calls (IMAGE_JOB_TIMEOUT_MS, 2 min by default) plus storing the result.
+  generate: { memorySize: 1536, timeout: Duration.minutes(3) },
+} as const;
+
+/**
+ * The image job's exact data-plane calls. Sessions table: the generation's conditional updates
+ * and reads, the generated image's pending item and content claim (Put/Update/Get), removing both
+ * when the store fails (Delete). Control table: the session budget's ADD and the runner's
+ * circuit-breaker records (Get/Update/Query).
+ */
+export const GENERATE_TABLE_ACTIONS = {
+  sessions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  control: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
 } as const;
 
 export class VisionBackendStack extends Stack {
@@ -67,6 +84,9 @@ export class VisionBackendStack extends Stack {
   readonly chat: BackendFunction;
   readonly sessions: BackendFunction;
   readonly uploads: BackendFunction;
+  readonly generate: BackendFunction;
+  /** Generation jobs that failed every delivery (Lambda's on-failure destination). */
+  readonly generateFailures: sqs.Queue;
   readonly chatUrl: lambda.FunctionUrl;
   readonly apiUrl: lambda.FunctionUrl;
   readonly uploadsUrl: lambda.FunctionUrl;
@@ -121,7 +141,32 @@ export class VisionBackendStack extends Stack {
       bucket: this.storage.bucket.bucketName,
       llmSecretArn: this.secrets.llm.secretArn,
       elevenLabsSecretArn: this.secrets.elevenLabs.secretArn,
+      imageSecretArn: this.secrets.image.secretArn,
     };
+
+    // Image jobs, started by chat and sessions with asynchronous invocations. Reserved
+    // concurrency bounds the spend of a burst; Lambda retries a failed job twice (the job's claim
+    // makes a retry of a claimed job a no-op) and then parks the event in this queue.
+    this.generateFailures = new sqs.Queue(this, 'GenerateFailures', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+    this.generate = new BackendFunction(this, 'Generate', {
+      ...shared,
+      name: 'generate',
+      description: `elevenlabs-vision ${config.stage}: image generation jobs`,
+      ...FUNCTION_SIZING.generate,
+      reservedConcurrency: config.reservedConcurrency.generate,
+      nativeModules: ['sharp'],
+      environment: generateEnvironment(config, refs),
+    });
+    this.generate.fn.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.generateFailures),
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(10),
+    });
+    const generateName = this.generate.fn.functionName;
 
     // Uploads comes first: the sessions function tells browsers its URL.
     this.uploads = new BackendFunction(this, 'Uploads', {
@@ -145,7 +190,12 @@ export class VisionBackendStack extends Stack {
       ...FUNCTION_SIZING.sessions,
       reservedConcurrency: config.reservedConcurrency.sessions,
       nativeModules: [],
-      environment: sessionsEnvironment(config, refs, this.uploadsUrl.url),
+      environment: withImageGeneration(
+        sessionsEnvironment(config, refs, this.uploadsUrl.url),
+        config,
+        refs,
+        generateName,
+      ),
     });
     this.apiUrl = this.browserUrl(this.sessions.fn, config.allowedOrigins);
 
@@ -156,7 +206,7 @@ export class VisionBackendStack extends Stack {
       ...FUNCTION_SIZING.chat,
       reservedConcurrency: config.reservedConcurrency.chat,
       nativeModules: ['sharp'],
-      environment: chatEnvironment(config, refs),
+      environment: withImageGeneration(chatEnvironment(config, refs), config, refs, generateName),
     });
     // ElevenLabs cannot sign requests (SigV4), so the URL is public and the handler checks the
     // bearer key in constant time. Server to server: no CORS.
@@ -206,6 +256,37 @@ export class VisionBackendStack extends Stack {
     allowObjects(this.sessions.role, bucket, ['s3:DeleteObject'], [images, uploads]);
     this.secrets.elevenLabs.grantRead(this.sessions.role);
 
+    // Image generation: chat and sessions may start the generate function (and nothing else) and
+    // read the image keys to estimate; sessions presigns GETs of generated images (GetObject).
+    for (const fn of [this.chat, this.sessions]) {
+      // The unqualified function only (grantInvoke would add every version and alias, ":*").
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.generate.fn.functionArn],
+        }),
+      );
+      this.secrets.image.grantRead(fn.role);
+    }
+    allowObjects(this.sessions.role, bucket, ['s3:GetObject'], [images]);
+    // generate: its generation, the image it adds and the budget it charges (GENERATE_TABLE_ACTIONS),
+    // reads an image it edits, writes the original and the normalized copy (and removes them when
+    // the store fails), reads the image keys.
+    this.generate.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...GENERATE_TABLE_ACTIONS.sessions],
+        resources: [sessionsTable.tableArn],
+      }),
+    );
+    this.generate.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...GENERATE_TABLE_ACTIONS.control],
+        resources: [controlTable.tableArn],
+      }),
+    );
+    allowObjects(this.generate.role, bucket, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [images]);
+    this.secrets.image.grantRead(this.generate.role);
+
     // uploads: presigns POSTs into uploads/ (the signer needs PutObject), reads and removes the
     // raw upload, writes the normalized image (and removes one that lost a deduplication race),
     // and removes both when the browser deletes the image (DELETE /sessions/{id}/images/{imageId}).
@@ -240,6 +321,11 @@ export class VisionBackendStack extends Stack {
       OUTPUT_KEYS.elevenLabsSecretArn,
       this.secrets.elevenLabs.secretArn,
       'Secret with ELEVENLABS_API_KEY (make secrets)',
+    );
+    out(
+      OUTPUT_KEYS.imageSecretArn,
+      this.secrets.image.secretArn,
+      'Secret with image provider keys (make secrets)',
     );
   }
 }

@@ -96,6 +96,8 @@ export const stageFileSchema = z
         chat: concurrency.default(50),
         sessions: concurrency.default(10),
         uploads: concurrency.default(10),
+        // Bounds what a burst of generations can spend at once (each job holds one environment).
+        generate: concurrency.default(5),
       })
       .strict()
       .prefault({}),
@@ -110,6 +112,17 @@ export const stageFileSchema = z
     tracing: z.boolean().default(false),
     /** Lets the keyless echo provider answer in this deployed stage (trying the stack before adding keys). */
     allowEcho: z.boolean().default(false),
+    /** Image generation (shared/imagegen): off unless the stage turns it on. */
+    imageGeneration: z
+      .object({
+        enabled: z.boolean().default(false),
+        autoApproveUsd: z.number().min(0).max(10).default(0.02),
+        perSession: boundedInt(0, 10_000).default(20),
+        perUserPerHour: boundedInt(0, 100_000).default(10),
+        maxUsdPerUserPerDay: z.number().min(0).max(100_000).default(2),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -137,12 +150,24 @@ export interface StageConfig {
       requestsPerIpPerMinute: number;
     };
   };
-  reservedConcurrency: { chat: number | null; sessions: number | null; uploads: number | null };
+  reservedConcurrency: {
+    chat: number | null;
+    sessions: number | null;
+    uploads: number | null;
+    generate: number | null;
+  };
   logRetentionDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   removalPolicy: 'retain' | 'destroy';
   tracing: boolean;
   allowEcho: boolean;
+  imageGeneration: {
+    enabled: boolean;
+    autoApproveUsd: number;
+    perSession: number;
+    perUserPerHour: number;
+    maxUsdPerUserPerDay: number;
+  };
 }
 
 /** Stages whose data must survive a `cdk destroy` unless their file says otherwise. */
@@ -230,6 +255,7 @@ export function resolveStageConfig(stage: string, file: unknown, source: string)
     removalPolicy: data.removalPolicy ?? (production ? 'retain' : 'destroy'),
     tracing: data.tracing,
     allowEcho: data.allowEcho,
+    imageGeneration: data.imageGeneration,
   };
 }
 

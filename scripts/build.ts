@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../infra/constructs/bundling';
 
-export const FUNCTIONS = ['chat', 'sessions', 'uploads'] as const;
+export const FUNCTIONS = ['chat', 'sessions', 'uploads', 'generate'] as const;
 
 /**
  * zod re-exports every one of its 60-odd message locales as a namespace (`z.locales`), which no

@@ -1,4 +1,4 @@
-// `make secrets STAGE=dev`: stores provider, ElevenLabs and chat keys in the stage's two Secrets
+// `make secrets STAGE=dev`: stores provider, ElevenLabs, image and chat keys in the stage's three Secrets
 // Manager secrets. Values come from your shell (or a hidden prompt when there are none) and are
 // merged into the secrets' JSON; keys already stored are kept. Prints names, never values.
 //
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
         return {
           llm: requireOutput(outputs, OUTPUT_KEYS.llmSecretArn, stage),
           elevenLabs: requireOutput(outputs, OUTPUT_KEYS.elevenLabsSecretArn, stage),
+          image: requireOutput(outputs, OUTPUT_KEYS.imageSecretArn, stage),
         };
       },
       ...(process.stdin.isTTY ? { prompt: promptHidden } : {}),

@@ -1,6 +1,7 @@
 // The chat function's configuration: its environment (and the LLM secret overlaid on it) read
 // once at the composition root, validated once with errors that name the variable, then passed
 // in; nothing past loadConfig reads the environment. (The browser functions' is sessions/config.ts.)
+
 import { z } from 'zod';
 import {
   boolVar,
@@ -14,6 +15,7 @@ import {
   textVar,
 } from './env-vars';
 import { ConfigError } from './errors';
+import { type ImageGenConfig, loadImageGenConfig } from './imagegen/config';
 import type { ImageLimits } from './images/limits';
 import { imageEnvShape, imageLimitsFrom } from './images/limits-env';
 import type { ProviderKind } from './providers/types';
@@ -63,6 +65,8 @@ export interface Config {
   modelPricesJson: string | undefined;
   /** Images inside messages and session images: the same limits as the uploads function. */
   images: ChatImageSettings;
+  /** IMAGE_GENERATION and its settings: the generate_image tool (shared/imagegen/config.ts). */
+  imageGeneration: ImageGenConfig;
 }
 
 export interface ChatImageSettings {
@@ -257,6 +261,7 @@ export function loadConfig(env: Env): Config {
       ...(e.SESSION_MAX_COST_USD !== undefined ? { maxCostUsd: e.SESSION_MAX_COST_USD } : {}),
     },
     modelPricesJson: e.MODEL_PRICES,
+    imageGeneration: loadImageGenConfig(env),
     images: {
       // The same variables, rules and defaults as the uploads function: both accept the same images.
       limits: imageLimitsFrom(e),

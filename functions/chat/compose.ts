@@ -5,9 +5,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inBackground } from '../../shared/background';
 import { type ChatApp, createChatApp, warmRouteProviders } from '../../shared/chat/app';
+import type { TurnLoop } from '../../shared/chat/turn-core';
 import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import type { Config } from '../../shared/config';
+import type { ModeratePrompt } from '../../shared/imagegen/moderation';
+import type { ImageGenerator } from '../../shared/imagegen/types';
 import type { SessionBudget } from '../../shared/limits/budget';
 import { estimateCostUsd, priceCatalogFrom } from '../../shared/limits/prices';
 import type { Logger } from '../../shared/observability/log';
@@ -28,6 +31,8 @@ export interface ComposeChatOptions {
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   /** Where EMF lines go (stdout on Lambda). */
   writeMetrics?: (line: string) => void;
+  /** Test hooks: the image generator (until the providers land) and prompt moderation. */
+  imageGeneration?: { generator?: ImageGenerator; moderate?: ModeratePrompt };
 }
 
 export async function composeChat(
@@ -53,10 +58,12 @@ export async function composeChat(
       log.error('image context unavailable; answering turns without images', { error: err });
     }
   }
+  const loop = await imageToolLoop(config, log, documentClient, opts.imageGeneration);
   return composeChatApp({
     config,
     log,
     ...(enricher ? { enricher } : {}),
+    ...(loop ? { loop } : {}),
     ...(documentClient ? { documentClient } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
   });
@@ -66,6 +73,8 @@ interface ChatAppParts {
   config: Config;
   log: Logger;
   enricher?: TurnEnricher;
+  /** The image generation tool loop (IMAGE_GENERATION). */
+  loop?: TurnLoop;
   documentClient?: DynamoDBDocumentClient;
   writeMetrics?: (line: string) => void;
 }
@@ -135,6 +144,7 @@ async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
     log,
     ...(breaker ? { breaker } : {}),
     ...(opts.enricher ? { enricher: opts.enricher } : {}),
+    ...(opts.loop ? { loop: opts.loop } : {}),
     onTurnEnd,
     ...(liveTurns ? { liveTurns } : {}),
     ...(budget && budgeted
@@ -147,4 +157,58 @@ async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
   });
   await warmRouteProviders(app, config);
   return app;
+}
+
+/**
+ * The generate_image tool loop when IMAGE_GENERATION is on and the session storage is there
+ * (images live in sessions); loaded lazily so chat without it pays nothing at cold start.
+ */
+async function imageToolLoop(
+  config: Config,
+  log: Logger,
+  doc: DynamoDBDocumentClient | undefined,
+  hooks: ComposeChatOptions['imageGeneration'] = {},
+): Promise<TurnLoop | undefined> {
+  const gen = config.imageGeneration;
+  const { sessionsTable, controlTable, imagesBucket } = config.storage;
+  if (!gen.enabled) return undefined;
+  if (!doc || !sessionsTable || !controlTable || !imagesBucket) {
+    log.warn('IMAGE_GENERATION is on but session storage is not configured: the tool is not offered');
+    return undefined;
+  }
+  const [
+    { composeImageGeneration, jobStarterFor },
+    { composeGenerator },
+    { createImageToolLoop },
+    { SessionStore },
+    { ImageObjects },
+    { createS3Client },
+  ] = await Promise.all([
+    import('../generate/compose'),
+    import('../generate/generator'),
+    import('../../shared/imagegen/tool'),
+    import('../../shared/sessions/store'),
+    import('../../shared/sessions/image-objects'),
+    import('../../shared/storage/aws-clients'),
+  ]);
+  const objects = new ImageObjects(await createS3Client(config.storage), imagesBucket);
+  const store = new SessionStore({ client: doc, tableName: sessionsTable, objects });
+  const generation = composeImageGeneration({
+    config: gen,
+    doc,
+    sessionsTable,
+    controlTable,
+    store,
+    objects,
+    generator: hooks.generator ?? composeGenerator(gen, doc, controlTable, log),
+    imageLimits: config.images.limits,
+    log,
+    sessionBudget: config.sessionBudget,
+    ...(hooks.moderate ? { moderate: hooks.moderate } : {}),
+  });
+  return createImageToolLoop({
+    service: generation.service(jobStarterFor(gen, generation)),
+    sessions: store,
+    log,
+  });
 }

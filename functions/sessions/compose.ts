@@ -3,9 +3,13 @@
 // calls it for each version of the ElevenLabs secret; the dev server and tests mount it on a
 // router beside the uploads function's.
 import type { BrowserApiDeps } from '../../shared/browser-api/deps';
-import { createSessionsRoutes } from '../../shared/browser-api/sessions-routes';
+import { createSessionsRoutes, type SessionsRoutesOptions } from '../../shared/browser-api/sessions-routes';
 import { Router } from '../../shared/http/router';
 
-export function composeSessions(api: BrowserApiDeps, router: Router = new Router()): Router {
-  return createSessionsRoutes(router, api);
+export function composeSessions(
+  api: BrowserApiDeps,
+  router: Router = new Router(),
+  generations: SessionsRoutesOptions = {},
+): Router {
+  return createSessionsRoutes(router, api, generations);
 }

@@ -1,8 +1,11 @@
-// Lambda entry of the sessions API (POST /sessions, GET/DELETE /sessions/{id}, link). The
+// Lambda entry of the sessions API (POST /sessions, GET/DELETE /sessions/{id}, link, and image
+// generations when IMAGE_GENERATION is on; the image keys come from IMAGE_SECRET_ARN). The
 // ElevenLabs API key comes from Secrets Manager (ELEVENLABS_SECRET_ARN), never from plain env,
 // and is re-read every few minutes so a rotated key needs no redeploy. Environment ->
 // configuration here, the wiring in compose.ts.
 import { loadBrowserApiConfig } from '../../shared/browser-api/config';
+import { Router } from '../../shared/http/router';
+import { enableBrowserGenerations } from '../generate/compose';
 import { composeBrowserApi, createBrowserApiClients } from '../host/browser-api';
 import { browserFunctionHandler } from '../host/browser-function';
 import { refreshingOnSecrets } from '../host/refreshing-handler';
@@ -12,7 +15,7 @@ export const handler = browserFunctionHandler({
   service: 'sessions',
   compose: async (log, _env, host) => ({
     http: refreshingOnSecrets({
-      arnVariables: ['ELEVENLABS_SECRET_ARN'],
+      arnVariables: ['ELEVENLABS_SECRET_ARN', 'IMAGE_SECRET_ARN'],
       refreshMs: host.secretRefreshMs,
       log,
       secretName: 'ElevenLabs secret',
@@ -20,8 +23,13 @@ export const handler = browserFunctionHandler({
         const config = loadBrowserApiConfig(env);
         if (!config.elevenLabs)
           log.warn('ElevenLabs is not configured: POST /sessions returns no signed URL or token');
-        const api = composeBrowserApi(config, await createBrowserApiClients(config), { log });
-        return composeSessions(api).handler((err) => log.error('request failed', { error: err }));
+        const clients = await createBrowserApiClients(config);
+        const api = composeBrowserApi(config, clients, { log });
+        const router = new Router();
+        const generations = await enableBrowserGenerations(router, config.imageGeneration, api, clients);
+        return composeSessions(api, router, generations).handler((err) =>
+          log.error('request failed', { error: err }),
+        );
       },
     }).handle,
   }),

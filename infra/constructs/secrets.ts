@@ -1,5 +1,7 @@
-// Two Secrets Manager secrets, split for least privilege: the chat function reads only the LLM
-// secret (provider keys and the chat bearer key), the sessions function only the ElevenLabs one.
+// Three Secrets Manager secrets, split for least privilege: the chat function reads the LLM
+// secret (provider keys and the chat bearer key), the sessions function the ElevenLabs one, and
+// the image secret (image provider keys) is read by chat, sessions and generate, which never see
+// the chat key or the ElevenLabs key through it.
 // No secret value appears in the template; `make secrets` fills them in after the first deploy.
 import { type RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -18,6 +20,8 @@ export class Secrets extends Construct {
   readonly llm: secretsmanager.Secret;
   /** JSON object {"ELEVENLABS_API_KEY": ...}. */
   readonly elevenLabs: secretsmanager.Secret;
+  /** JSON object {"OPENAI_API_KEY": ..., "TOGETHER_API_KEY": ..., "REPLICATE_API_TOKEN": ...}. */
+  readonly image: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: SecretsProps) {
     super(scope, id);
@@ -39,6 +43,12 @@ export class Secrets extends Construct {
     // key clearly until `make secrets` stores one. CloudFormation leaves later values alone.
     this.elevenLabs = new secretsmanager.Secret(this, 'ElevenLabsSecret', {
       description: `elevenlabs-vision ${props.stage}: ElevenLabs API key (JSON)`,
+      secretStringValue: SecretValue.unsafePlainText('{}'),
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.image = new secretsmanager.Secret(this, 'ImageSecret', {
+      description: `elevenlabs-vision ${props.stage}: image provider API keys (JSON)`,
       secretStringValue: SecretValue.unsafePlainText('{}'),
       removalPolicy: props.removalPolicy,
     });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeChat } from '../../functions/chat/compose';
+import { enableBrowserGenerations } from '../../functions/generate/compose';
 import {
   type BrowserApiOptions,
   composeBrowserApi,
@@ -23,6 +24,8 @@ import {
 } from '../../shared/http/cors';
 import type { Router } from '../../shared/http/router';
 import type { HttpRequest } from '../../shared/http/types';
+import type { ModeratePrompt } from '../../shared/imagegen/moderation';
+import type { ImageGenerator } from '../../shared/imagegen/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
 import { BUCKET_PREFIXES } from '../../shared/storage/schema';
 import { type Emulators, startEmulators } from './emulators';
@@ -46,6 +49,8 @@ export interface DevAppOptions {
   /** Test hook for image URLs inside chat messages. */
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   writeMetrics?: (line: string) => void;
+  /** Test hooks: the image generator (until the providers land) and prompt moderation. */
+  imageGeneration?: { generator?: ImageGenerator; moderate?: ModeratePrompt };
   /**
    * The bucket lifecycle rule for raw uploads, which the emulator lacks: swept once at start and
    * then every `intervalMs` (default 10 minutes); `now` lets tests move the clock.
@@ -98,9 +103,19 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   const app = await composeChat(config, log, {
     ...(opts.fetchMessageImage ? { fetchMessageImage: opts.fetchMessageImage } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
+    ...(opts.imageGeneration ? { imageGeneration: opts.imageGeneration } : {}),
   });
-  const api = composeBrowserApi(browser, await createBrowserApiClients(browser), { log, ...opts.browser });
-  composeSessions(api, app.router);
+  const clients = await createBrowserApiClients(browser);
+  const api = composeBrowserApi(browser, clients, { log, ...opts.browser });
+  // Image generation (IMAGE_GENERATION=true): jobs run in this process, tracked in the background.
+  const generations = await enableBrowserGenerations(
+    app.router,
+    config.imageGeneration,
+    api,
+    clients,
+    opts.imageGeneration,
+  );
+  composeSessions(api, app.router, generations);
   const uploads = composeUploads(api, app.router);
   const stopNotifications = deliverUploadNotifications(emulators, uploads);
   mountDemoPage(app.router, {

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { choiceVar, intVar, readEnv } from '../../shared/env-vars';
 import { createLogger } from '../../shared/observability/log';
-import { CHAT_API_KEY, ELEVENLABS_KEYS, llmKeyNames, pickFromEnv } from '../operations/secrets';
+import { CHAT_API_KEY, ELEVENLABS_KEYS, IMAGE_KEYS, llmKeyNames, pickFromEnv } from '../operations/secrets';
 import { loadStageConfig } from '../stage-config';
 import { defaultDataDir } from './dev-app';
 import { FUNCTION_NAMES, startLambdaApp } from './lambda/lambda-app';
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     dataDir: defaultDataDir(),
     llmSecret,
     elevenLabsSecret: pickFromEnv(ELEVENLABS_KEYS, env),
+    imageSecret: pickFromEnv(IMAGE_KEYS, env),
     overrides,
     serveDemo: true,
     log,

@@ -1,5 +1,5 @@
 // What `make secrets` does, free of AWS clients and terminals (scripts/secrets.ts wires those):
-// merge provider, ElevenLabs and chat keys into the stage's two secrets without losing the keys
+// merge provider, ElevenLabs, image and chat keys into the stage's three secrets without losing the keys
 // already stored, CHAT_API_KEY above all. Reports key names, never values.
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
@@ -8,6 +8,13 @@ import { loadStageConfig, type StageConfig } from '../stage-config';
 export const CHAT_API_KEY = 'CHAT_API_KEY';
 export const BUILT_IN_LLM_KEYS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY'] as const;
 export const ELEVENLABS_KEYS = ['ELEVENLABS_API_KEY'] as const;
+/** The image secret: image provider keys (OpenAI's also serves prompt moderation). */
+export const IMAGE_KEYS = [
+  'OPENAI_API_KEY',
+  'GEMINI_API_KEY',
+  'TOGETHER_API_KEY',
+  'REPLICATE_API_TOKEN',
+] as const;
 
 export type SecretObject = Record<string, string>;
 
@@ -139,7 +146,7 @@ export interface SecretsDeps {
   projectRoot: string;
   store: SecretStore;
   /** Secret ARNs for the stage (from the stack outputs). */
-  secretArns: (stage: string) => Promise<{ llm: string; elevenLabs: string }>;
+  secretArns: (stage: string) => Promise<{ llm: string; elevenLabs: string; image: string }>;
   /** Asks for a value without echoing it; `undefined` when there is no terminal. */
   prompt?: (name: string) => Promise<string>;
   log: (line: string) => void;
@@ -152,14 +159,26 @@ interface SecretPlan {
   extraUpdates: SecretObject;
 }
 
-async function updateSecret(plan: SecretPlan, options: CliOptions, deps: SecretsDeps): Promise<void> {
+/** `answered`: values typed at the prompt for an earlier secret; a key two secrets hold is asked once. */
+async function updateSecret(
+  plan: SecretPlan,
+  options: CliOptions,
+  deps: SecretsDeps,
+  answered: Map<string, string> = new Map(),
+): Promise<void> {
   const current = parseSecretObject(await deps.store.read(plan.arn), plan.label);
   let updates = pickFromEnv(plan.names, deps.env);
   if (Object.keys(updates).length === 0 && deps.prompt) {
     updates = {};
     for (const name of plan.names) {
+      if (answered.has(name)) {
+        const earlier = answered.get(name)!;
+        if (earlier) updates[name] = earlier;
+        continue;
+      }
       const hint = name in current ? ' (set; Enter keeps it)' : ' (Enter skips)';
       const value = (await deps.prompt(`${name}${hint}: `)).trim();
+      answered.set(name, value);
       if (value) updates[name] = value;
     }
   }
@@ -185,6 +204,7 @@ export async function runSecrets(argv: readonly string[], deps: SecretsDeps): Pr
       `note: CHAT_API_KEY in your shell is ignored; the stack generated one (use --rotate-chat-key to replace it)`,
     );
   }
+  const answered = new Map<string, string>();
   await updateSecret(
     {
       label: 'LLM secret',
@@ -194,11 +214,20 @@ export async function runSecrets(argv: readonly string[], deps: SecretsDeps): Pr
     },
     options,
     deps,
+    answered,
   );
   await updateSecret(
     { label: 'ElevenLabs secret', arn: arns.elevenLabs, names: [...ELEVENLABS_KEYS], extraUpdates: {} },
     options,
     deps,
+  );
+  // The same OPENAI_API_KEY / GEMINI_API_KEY from the shell go to both secrets: each function
+  // reads only its own secret, so the image functions never see the chat key.
+  await updateSecret(
+    { label: 'Image secret', arn: arns.image, names: [...IMAGE_KEYS], extraUpdates: {} },
+    options,
+    deps,
+    answered,
   );
   if (options.rotateChatKey) {
     deps.log(

@@ -1,14 +1,18 @@
 // The browser API's environment (sessions and uploads functions, and the local dev server) as
 // typed configuration: read once at start, validated once, with errors that name the variable.
+
 import { z } from 'zod';
 import type { BrowserAuthConfig, BrowserRateLimits } from '../auth/types';
 import { blankToUndefined, choiceVar, type Env, intVar, readEnv } from '../env-vars';
 import { ConfigError } from '../errors';
+import { type ImageGenConfig, loadImageGenConfig } from '../imagegen/config';
 import type { ImageLimits } from '../images/limits';
 import { DEFAULT_MAX_UPLOAD_BYTES, imageEnvShape, imageLimitsFrom } from '../images/limits-env';
 import { DEFAULT_MAX_IMAGES_PER_SESSION } from '../sessions/store';
 
 export interface BrowserApiConfig {
+  /** IMAGE_GENERATION and its settings: the generations routes (sessions function). */
+  imageGeneration: ImageGenConfig;
   sessionsTable: string;
   controlTable: string;
   imagesBucket: string;
@@ -163,6 +167,7 @@ function authConfig(env: ParsedEnv): BrowserAuthConfig {
 export function loadBrowserApiConfig(env: Env): BrowserApiConfig {
   const e = readEnv(envShape, env);
   return {
+    imageGeneration: loadImageGenConfig(env),
     sessionsTable: e.SESSIONS_TABLE,
     controlTable: e.CONTROL_TABLE,
     imagesBucket: e.IMAGES_BUCKET,

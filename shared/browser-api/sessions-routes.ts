@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ownerOf } from '../auth/types';
 import type { Router } from '../http/router';
 import { type HttpRequest, type HttpResponse, jsonResponse } from '../http/types';
+import type { PublicGeneration } from '../imagegen/views';
 import { invalidConversationId } from '../sessions/errors';
 import { isConversationId } from '../sessions/ids';
 import { parseJsonBody } from '../sessions/request-body';
@@ -55,7 +56,16 @@ async function elevenLabsCredentials(
   };
 }
 
-export function createSessionsRoutes(router: Router, deps: SessionsRoutesDeps): Router {
+export interface SessionsRoutesOptions {
+  /** Image generation enabled: `GET /sessions/{id}` lists the session's generations too. */
+  listGenerations?: (sessionId: string) => Promise<PublicGeneration[]>;
+}
+
+export function createSessionsRoutes(
+  router: Router,
+  deps: SessionsRoutesDeps,
+  opts: SessionsRoutesOptions = {},
+): Router {
   const { config, store, guard, log, storageFaults } = deps;
 
   async function createSession(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
@@ -99,8 +109,15 @@ export function createSessionsRoutes(router: Router, deps: SessionsRoutesDeps): 
 
   async function getSession(req: HttpRequest, params: Record<string, string>): Promise<HttpResponse> {
     const { session } = await guard.admitToSession(req, params.sessionId!, 'session_call');
-    const images = await store.listImages(session.sessionId);
-    return jsonResponse(200, publicSession(session, images), NO_STORE);
+    const [images, generations] = await Promise.all([
+      store.listImages(session.sessionId),
+      opts.listGenerations?.(session.sessionId),
+    ]);
+    return jsonResponse(
+      200,
+      { ...publicSession(session, images), ...(generations ? { generations } : {}) },
+      NO_STORE,
+    );
   }
 
   async function linkConversation(req: HttpRequest, params: Record<string, string>): Promise<HttpResponse> {

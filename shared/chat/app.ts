@@ -11,6 +11,7 @@ import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fal
 import { LiveTurns } from '../turns/live-turns';
 import { checkBearer } from './auth';
 import { type ChatDeps, createChatHandler } from './handler';
+import type { TurnLoop } from './turn-core';
 import type { TurnEnricher } from './turn-enricher';
 import type { TurnRecord } from './turn-record';
 
@@ -43,6 +44,8 @@ export interface ChatAppOptions {
   log: Logger;
   breaker?: BreakerLike & Partial<BreakerSnapshotSource>;
   enricher?: TurnEnricher;
+  /** The turn core's event seam (image generation's tool loop); one upstream call per turn when absent. */
+  loop?: TurnLoop;
   admitTurn?: ChatDeps['admitTurn'];
   onTurnEnd?: (record: TurnRecord) => void;
   fallback?: Partial<FallbackSettings>;
@@ -80,6 +83,7 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     },
     log,
     ...(opts.enricher ? { enricher: opts.enricher } : {}),
+    ...(opts.loop ? { loop: opts.loop } : {}),
     ...(opts.admitTurn ? { admitTurn: opts.admitTurn } : {}),
     ...(opts.onTurnEnd ? { onTurnEnd: opts.onTurnEnd } : {}),
     ...(opts.streamIdleTimeoutMs ? { streamIdleTimeoutMs: opts.streamIdleTimeoutMs } : {}),

@@ -110,8 +110,15 @@ export interface TurnLeg {
 
 /** Where the events a door encodes come from (see THE EVENT SEAM above). */
 export interface TurnLoop {
-  /** The request for the first upstream call (issue 11: offers the server's tool). */
-  begin?(request: ChatRequest, route: Route): ChatRequest;
+  /**
+   * The request for the first upstream call (issue 11: offers the server's tool); `turn` names
+   * the session the context resolved, if any. May read storage (the session's generations).
+   */
+  begin?(
+    request: ChatRequest,
+    route: Route,
+    turn: { sessionId?: string },
+  ): ChatRequest | Promise<ChatRequest>;
   events(leg: TurnLeg): AsyncIterable<StreamEvent>;
 }
 
@@ -204,7 +211,10 @@ class Turn {
     const route = this.route(asked);
     const { request, prepare } = await this.resolveContext(asked, http);
     await this.deps.admitTurn?.(this.facts.sessionId);
-    const first = this.deps.loop?.begin ? this.deps.loop.begin(request, route) : request;
+    const sessionId = this.facts.sessionId;
+    const first = this.deps.loop?.begin
+      ? await this.deps.loop.begin(request, route, sessionId ? { sessionId } : {})
+      : request;
     return { parsed, request: first, route, ...(prepare ? { prepare } : {}) };
   }
 

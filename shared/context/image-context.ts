@@ -172,8 +172,11 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
         );
       }
 
-      const prepared = new Map<ImageDelivery, Promise<ChatRequest>>();
-      const materialize = async (delivery: ImageDelivery): Promise<ChatRequest> => {
+      // Image bytes (or URLs) are loaded once per delivery; the placeholders are resolved in the
+      // request each call is given, which a turn loop may have extended (a tool, its result, a
+      // note), so nothing the loop added is lost for targets that get images.
+      const loaded = new Map<ImageDelivery, Promise<Map<string, string>>>();
+      const loadUrls = async (delivery: ImageDelivery): Promise<Map<string, string>> => {
         const urls = new Map<string, string>();
         await Promise.all(
           [...byId.values()].map(async (image) => {
@@ -191,6 +194,15 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
             }
           }),
         );
+        return urls;
+      };
+      const materialize = async (delivery: ImageDelivery, given: ChatRequest): Promise<ChatRequest> => {
+        let pending = loaded.get(delivery);
+        if (!pending) {
+          pending = loadUrls(delivery);
+          loaded.set(delivery, pending);
+        }
+        const urls = await pending;
         // One pass: each placeholder becomes its URL, or goes when its image could not be loaded.
         const resolveParts = (content: UserContentPart[]): UserContentPart[] =>
           content.flatMap((p) => {
@@ -199,8 +211,8 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
             return url ? [{ type: 'image_url' as const, image_url: { ...p.image_url, url } }] : [];
           });
         return {
-          ...request,
-          messages: messages.map((m) =>
+          ...given,
+          messages: given.messages.map((m) =>
             m.role === 'user' && typeof m.content !== 'string'
               ? { ...m, content: resolveParts(m.content) }
               : m,
@@ -214,15 +226,8 @@ export function createImageContext(deps: ImageContextDeps): TurnEnricher {
         imageCount: inMessages.images.length + toPlace.length,
         ...(byId.size > 0
           ? {
-              prepare: (target: RouteTarget) => {
-                const delivery = deps.deliveryFor(target);
-                let p = prepared.get(delivery);
-                if (!p) {
-                  p = materialize(delivery);
-                  prepared.set(delivery, p);
-                }
-                return p;
-              },
+              prepare: (target: RouteTarget, given: ChatRequest) =>
+                materialize(deps.deliveryFor(target), given),
             }
           : {}),
       };

@@ -1,33 +1,15 @@
-// Builds the image generator from the environment, once, at start: the providers
-// (provider-config.ts), the catalog (built-in list + IMAGE_CATALOG), the run settings, wired to
-// the breaker the caller already has (the chat's persistent one).
-import type { Env } from '../env-vars';
-import { intVar, readEnv } from '../env-vars';
+// The image generator's configuration (read once, at start, by the function's loader) and its
+// composition: the providers (provider-config.ts), the catalog (built-in list + IMAGE_CATALOG),
+// the run settings, wired to the persistent breaker on the control table.
 import { ConfigError } from '../errors';
 import type { Logger } from '../observability/log';
 import type { FetchLike } from '../providers/http-transport';
-import { applyCatalogOverride, DEFAULT_IMAGE_CATALOG, loadImageCatalog } from './catalog';
-import { DEFAULT_IMAGE_RUN_SETTINGS, type ImageRunSettings } from './policy';
+import { applyCatalogOverride, DEFAULT_IMAGE_CATALOG } from './catalog';
+import type { ImageGeneratorSettings } from './config';
+import type { ImageRunSettings } from './policy';
 import { loadImageProviderConfigs } from './provider-config';
 import { createImageProviders, type ImageProviderOptions, type ImageProviders } from './providers/registry';
 import { createImageGenerator, type ImageGeneratorDeps, type ImageRunner } from './runner';
-
-const runVars = {
-  IMAGE_ATTEMPT_TIMEOUT_MS: intVar(DEFAULT_IMAGE_RUN_SETTINGS.attemptTimeoutMs, 1000, 900_000),
-  IMAGE_RUN_BUDGET_MS: intVar(DEFAULT_IMAGE_RUN_SETTINGS.budgetMs, 1000, 900_000),
-  IMAGE_MAX_RETRY_AFTER_MS: intVar(DEFAULT_IMAGE_RUN_SETTINGS.maxRetryAfterMs, 0, 120_000),
-};
-
-/** The run settings from IMAGE_ATTEMPT_TIMEOUT_MS, IMAGE_RUN_BUDGET_MS, IMAGE_MAX_RETRY_AFTER_MS. */
-export function loadImageRunSettings(env: Env): ImageRunSettings {
-  const vars = readEnv(runVars, env);
-  return {
-    ...DEFAULT_IMAGE_RUN_SETTINGS,
-    attemptTimeoutMs: vars.IMAGE_ATTEMPT_TIMEOUT_MS,
-    budgetMs: vars.IMAGE_RUN_BUDGET_MS,
-    maxRetryAfterMs: vars.IMAGE_MAX_RETRY_AFTER_MS,
-  };
-}
 
 export interface ImageGenerationSetup {
   generator: ImageRunner;
@@ -45,19 +27,20 @@ export interface ImageSetupOptions {
   settings?: Partial<ImageRunSettings>;
 }
 
-/** Reads the environment and builds the generator; throws ConfigError naming the variable. */
-export function createImageGenerationFromEnv(env: Env, opts: ImageSetupOptions = {}): ImageGenerationSetup {
-  const configs = loadImageProviderConfigs(env);
-  const catalog = loadImageCatalog(env.IMAGE_CATALOG, new Set(configs.keys()));
-  const settings = { ...loadImageRunSettings(env), ...opts.settings };
-  const providers = createImageProviders(configs, {
+/** The generator from its settings (nothing here reads the environment). */
+export function composeImageGenerator(
+  loaded: ImageGeneratorSettings,
+  opts: ImageSetupOptions = {},
+): ImageGenerationSetup {
+  const settings = { ...loaded.run, ...opts.settings };
+  const providers = createImageProviders(loaded.providers, {
     timeoutMs: settings.attemptTimeoutMs,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     ...(opts.replicate ? { replicate: opts.replicate } : {}),
   });
   const generator = createImageGenerator({
-    catalog,
+    catalog: loaded.catalog,
     providers,
     settings,
     ...(opts.breaker ? { breaker: opts.breaker } : {}),

@@ -27,6 +27,11 @@ export interface RateLimiterOptions {
    * storage-incident log, so one DynamoDB outage is one line, not one per component.
    */
   errors?: ThrottledErrorLog;
+  /**
+   * What a call does when the table cannot be reached: 'allow' (the default: a limiter outage must
+   * not take the product down) or 'deny', for allowances that guard money (image generation).
+   */
+  whenUnavailable?: 'allow' | 'deny';
 }
 
 /** Counters outlive their window by this much, so a late read never sees a vanished item. */
@@ -43,8 +48,10 @@ export class RateLimiter {
   private readonly now: () => number;
   private readonly timeoutMs: number;
   private readonly errors: ThrottledErrorLog;
+  private readonly failClosed: boolean;
 
   constructor(opts: RateLimiterOptions) {
+    this.failClosed = opts.whenUnavailable === 'deny';
     this.client = opts.client;
     this.tableName = opts.tableName;
     this.now = opts.now ?? Date.now;
@@ -53,7 +60,9 @@ export class RateLimiter {
       opts.errors ??
       new ThrottledErrorLog(
         opts.log,
-        controlTableUnavailable('rate limiter'),
+        this.failClosed
+          ? 'rate limiter: control table unavailable, failing closed'
+          : controlTableUnavailable('rate limiter'),
         opts.errorLogIntervalMs ?? 60_000,
         this.now,
       );
@@ -95,6 +104,10 @@ export class RateLimiter {
       const raw = out.Attributes?.count;
       count = typeof raw === 'number' ? raw : cost;
     } catch (err) {
+      if (this.failClosed) {
+        this.errors.report(err, { operation: `rate limit ${scope}`, outcome: 'refused (fails closed)' });
+        return { allowed: false, remaining: 0, retryAfterSeconds: 5 };
+      }
       this.errors.report(err, { operation: `rate limit ${scope}`, outcome: 'allowed (fails open)' });
       return { allowed: true, remaining: limit, retryAfterSeconds: 0 };
     }

@@ -1,4 +1,4 @@
-// Identifiers of sessions, images and ElevenLabs conversations. Every id that arrives from
+// Identifiers of sessions, images, image generations and ElevenLabs conversations. Every id that arrives from
 // outside is checked against a strict pattern before it reaches a key, a path or a log line, so
 // "../" and friends never get near DynamoDB or S3.
 import { randomBytes } from 'node:crypto';
@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 const RANDOM_PART = '[A-Za-z0-9_-]{22}';
 const SESSION_ID = new RegExp(`^s_${RANDOM_PART}$`);
 const IMAGE_ID = new RegExp(`^img_${RANDOM_PART}$`);
+const GENERATION_ID = new RegExp(`^gen_${RANDOM_PART}$`);
 /** ElevenLabs documents no format; this admits its `conv_...` ids and nothing path-like. */
 const CONVERSATION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{5,127}$/;
 /** A browser-chosen name for a place images replace each other in, e.g. "canvas" or "camera". */
@@ -22,6 +23,14 @@ export function newSessionId(): string {
 
 export function newImageId(): string {
   return `img_${random128()}`;
+}
+
+export function newGenerationId(): string {
+  return `gen_${random128()}`;
+}
+
+export function isGenerationId(value: string): boolean {
+  return GENERATION_ID.test(value);
 }
 
 export function isSessionId(value: string): boolean {

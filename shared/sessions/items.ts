@@ -5,7 +5,13 @@ import type { ImageSource, ImageStatus, SessionImage, SessionRecord } from './ty
 type Item = Record<string, unknown>;
 
 const STATUSES: ReadonlySet<string> = new Set<ImageStatus>(['pending', 'ready', 'duplicate']);
-const SOURCES: ReadonlySet<string> = new Set<ImageSource>(['upload', 'url', 'inline', 'message']);
+const SOURCES: ReadonlySet<string> = new Set<ImageSource>([
+  'upload',
+  'url',
+  'inline',
+  'message',
+  'generated',
+]);
 
 function str(item: Item, name: string): string | undefined {
   const v = item[name];
@@ -75,6 +81,10 @@ export function imageFromItem(item: Item): SessionImage | undefined {
       seq: num(item, 'seq'),
       anchor: str(item, 'anchor'),
       duplicateOf: str(item, 'duplicateOf'),
+      generationId: str(item, 'generationId'),
+      prompt: str(item, 'prompt'),
+      originalKey: str(item, 'originalKey'),
+      originalMime: str(item, 'originalMime'),
     },
   );
 }

@@ -1,5 +1,5 @@
 // Item keys of the sessions table. The chat function reads the same items, so this layout is a
-// contract: one partition per session (META, IMAGE#<id>, SHA#<sha256>), plus one CONV#<id>
+// contract: one partition per session (META, IMAGE#<id>, SHA#<sha256>, GEN#<id>), plus one CONV#<id>
 // partition per linked ElevenLabs conversation.
 
 export const sessionKeys = {
@@ -9,6 +9,9 @@ export const sessionKeys = {
   imagePrefix: 'IMAGE#',
   content: (sha256: string): string => `SHA#${sha256}`,
   contentPrefix: 'SHA#',
+  /** An image generation (shared/imagegen/records.ts). */
+  generation: (generationId: string): string => `GEN#${generationId}`,
+  generationPrefix: 'GEN#',
 } as const;
 
 export const conversationKeys = {

@@ -27,6 +27,15 @@ export function normalizedImageKey(
   return `${BUCKET_PREFIXES.images}${sessionId}/${imageId}.${mime === 'image/jpeg' ? 'jpg' : 'webp'}`;
 }
 
+/** A generated image as its provider made it (PNG, WebP or JPEG), kept beside its normalized copy for display. */
+export function originalImageKey(
+  sessionId: string,
+  imageId: string,
+  extension: 'png' | 'webp' | 'jpg',
+): string {
+  return `${BUCKET_PREFIXES.images}${sessionId}/${imageId}.original.${extension}`;
+}
+
 export function sessionObjectPrefixes(sessionId: string): string[] {
   return [`${BUCKET_PREFIXES.uploads}${sessionId}/`, `${BUCKET_PREFIXES.images}${sessionId}/`];
 }

@@ -81,6 +81,8 @@ export interface PendingImageInput {
   rawKey?: string;
   declaredType?: string;
   declaredBytes?: number;
+  /** Source 'generated' only (see SessionImage). */
+  generated?: { generationId: string; prompt: string; originalKey: string; originalMime: string };
 }
 
 /** What making an image ready records: the ReadyImage fields the normalized bytes determine. */
@@ -346,6 +348,7 @@ export class SessionStore {
       ...(input.rawKey !== undefined ? { rawKey: input.rawKey } : {}),
       ...(input.declaredType !== undefined ? { declaredType: input.declaredType } : {}),
       ...(input.declaredBytes !== undefined ? { declaredBytes: input.declaredBytes } : {}),
+      ...(input.generated ?? {}),
     };
     await this.client.send(
       new PutCommand({
@@ -552,6 +555,7 @@ export class SessionStore {
     const objectKeys: string[] = [];
     for (const image of doomed) {
       if (image.key) objectKeys.push(image.key);
+      if (image.originalKey) objectKeys.push(image.originalKey);
       if (image.rawKey) objectKeys.push(image.rawKey);
       if (image.source === 'upload') objectKeys.push(rawUploadKey(sessionId, image.imageId));
     }
@@ -622,6 +626,7 @@ export class SessionStore {
           ...NORMALIZED_MIMES.map((mime) => normalizedImageKey(sessionId, image.imageId, mime)),
         );
       if (image.rawKey) objectKeys.push(image.rawKey);
+      if (image.originalKey) objectKeys.push(image.originalKey);
       // A raw upload may exist even after its item forgot it (duplicates drop rawKey).
       if (image.source === 'upload') objectKeys.push(rawUploadKey(sessionId, image.imageId));
     }

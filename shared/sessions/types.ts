@@ -9,8 +9,11 @@
  */
 export type ImageStatus = 'pending' | 'ready' | 'duplicate';
 
-/** How the image entered the session: presigned upload, server-side URL fetch, inline data URI, or a chat message. */
-export type ImageSource = 'upload' | 'url' | 'inline' | 'message';
+/**
+ * How the image entered the session: presigned upload, server-side URL fetch, inline data URI, a
+ * chat message, or made by an image generation (shared/imagegen).
+ */
+export type ImageSource = 'upload' | 'url' | 'inline' | 'message' | 'generated';
 
 export interface SessionRecord {
   sessionId: string;
@@ -60,6 +63,11 @@ export interface SessionImage {
   seq?: number;
   anchor?: ImageAnchor;
   duplicateOf?: string;
+  /** Source 'generated': the generation that made it, its prompt, and the provider's own bytes (for display). */
+  generationId?: string;
+  prompt?: string;
+  originalKey?: string;
+  originalMime?: string;
   ttl: number;
 }
 

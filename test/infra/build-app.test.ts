@@ -49,7 +49,7 @@ test('a non-string stage and missing entries fail with plain messages', () => {
   ).toThrow('context "stage" must be a string (cdk -c stage=dev), got 3');
   const empty = mkdtempSync(join(tmpdir(), 'entries-'));
   expect(missingEntries(empty)).toEqual(
-    ['chat', 'sessions', 'uploads'].map((n) => join(empty, n, 'handler.ts')),
+    ['chat', 'sessions', 'uploads', 'generate'].map((n) => join(empty, n, 'handler.ts')),
   );
   expect(() => buildApp({ projectRoot: PROJECT_ROOT, entriesRoot: empty })).toThrow(
     /^cannot bundle: function entries are missing:\n {2}- .*chat\/handler.ts\n/,

@@ -15,7 +15,7 @@ import { logicalId, PROJECT_ROOT } from './helpers';
 
 const FIXTURE_ENTRIES = join(__dirname, 'fixtures', 'functions');
 const REAL_ENTRIES = join(PROJECT_ROOT, 'functions');
-const NAMES: FunctionName[] = ['chat', 'sessions', 'uploads'];
+const NAMES: FunctionName[] = ['chat', 'sessions', 'uploads', 'generate'];
 
 interface Bundles {
   dirs: Record<FunctionName, string>;
@@ -93,6 +93,7 @@ test('stand-in entries: real bundling produces ESM bundles and linux-arm64 sharp
   for (const name of NAMES) expectEsmBundle(dirs[name]);
   expectSharpForLinuxArm64(dirs.chat);
   expectSharpForLinuxArm64(dirs.uploads);
+  expectSharpForLinuxArm64(dirs.generate);
   expect(existsSync(join(dirs.sessions, 'node_modules'))).toBe(false);
   // sharp stays external (it is installed beside the bundle); the AWS SDK is inside the bundle.
   expect(readFileSync(join(dirs.uploads, 'index.mjs'), 'utf8')).toMatch(/from\s*"sharp"/);
@@ -112,12 +113,13 @@ if (missing.length > 0) {
 }
 
 realTest(
-  `functions/ entries: real bundling of chat, sessions and uploads${missing.length ? ` (skipped: missing ${missing.map((m) => relative(PROJECT_ROOT, m)).join(', ')})` : ''}`,
+  `functions/ entries: real bundling of chat, sessions, uploads and generate${missing.length ? ` (skipped: missing ${missing.map((m) => relative(PROJECT_ROOT, m)).join(', ')})` : ''}`,
   () => {
     const { dirs, seconds } = synthWithBundling(REAL_ENTRIES);
     for (const name of NAMES) expectEsmBundle(dirs[name]);
     expectSharpForLinuxArm64(dirs.chat);
     expectSharpForLinuxArm64(dirs.uploads);
+    expectSharpForLinuxArm64(dirs.generate);
     // The deployed chat artifact is the code-split one `make bench` measures: the provider and
     // AWS SDKs live in lazily imported chunks, not in the entry module.
     const chatEntry = readFileSync(join(dirs.chat, 'index.mjs'), 'utf8');

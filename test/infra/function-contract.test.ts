@@ -1,5 +1,6 @@
 // The environment the stack gives each function, fed to that function's own config loader:
 // a renamed variable on either side fails here instead of at a cold start in AWS.
+import { loadGenerateConfig } from '../../functions/generate/handler';
 import type { FunctionName } from '../../infra/environment';
 import { loadBrowserApiConfig } from '../../shared/browser-api/config';
 import { loadConfig } from '../../shared/config';
@@ -8,7 +9,7 @@ import type { ImageLimits } from '../../shared/images/limits';
 import { logicalId, type Synthesized, synthStage } from './helpers';
 
 /** Deploy-time values for the template's references, as Lambda would see them. */
-function resolvedEnv(s: Synthesized, name: 'chat' | 'sessions' | 'uploads'): Record<string, string> {
+function resolvedEnv(s: Synthesized, name: FunctionName): Record<string, string> {
   const fn = s.template.findResources('AWS::Lambda::Function')[logicalId(s.stack[name].fn)]!;
   const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
   const out: Record<string, string> = { AWS_REGION: 'eu-west-1' };
@@ -55,6 +56,7 @@ const imageLimitsOf: Record<FunctionName, ((env: Env) => ImageLimits) | undefine
   chat: (env) => loadConfig({ ...env, ...LLM_SECRET }).images.limits,
   uploads: (env) => loadBrowserApiConfig(env).imageLimits,
   sessions: undefined,
+  generate: (env) => loadGenerateConfig(env).imageLimits,
 };
 
 test.each(

@@ -2,7 +2,7 @@
 // (names present, no secret values), IAM per function, bucket, tables, secrets, outputs.
 import { Match } from 'aws-cdk-lib/assertions';
 import { NOTIFICATIONS_HANDLER_ID } from '../../infra/constructs/storage';
-import { TABLE_ITEM_ACTIONS } from '../../infra/stack';
+import { GENERATE_TABLE_ACTIONS, TABLE_ITEM_ACTIONS } from '../../infra/stack';
 import { logicalId, pairs, rolePermissions, type Synthesized, synthStage } from './helpers';
 
 const AGENT = 'agent_0123456789';
@@ -37,18 +37,21 @@ beforeAll(() => {
   prod = synthStage('prod', PROD_FILE);
 });
 
-function fnProps(s: Synthesized, name: 'chat' | 'sessions' | 'uploads'): Record<string, unknown> {
+function fnProps(
+  s: Synthesized,
+  name: 'chat' | 'sessions' | 'uploads' | 'generate',
+): Record<string, unknown> {
   const resources = s.template.findResources('AWS::Lambda::Function');
   const props = resources[logicalId(s.stack[name].fn)]?.Properties;
   if (!props) throw new Error(`no ${name} function`);
   return props as Record<string, unknown>;
 }
 
-function envOf(s: Synthesized, name: 'chat' | 'sessions' | 'uploads'): Record<string, unknown> {
+function envOf(s: Synthesized, name: 'chat' | 'sessions' | 'uploads' | 'generate'): Record<string, unknown> {
   return (fnProps(s, name).Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
-function urlOf(s: Synthesized, name: 'chat' | 'sessions' | 'uploads'): Record<string, unknown> {
+function urlOf(s: Synthesized, name: 'chat' | 'sessions' | 'uploads' | 'generate'): Record<string, unknown> {
   const urls = s.template.findResources('AWS::Lambda::Url', {
     Properties: { TargetFunctionArn: { 'Fn::GetAtt': [logicalId(s.stack[name].fn), 'Arn'] } },
   });
@@ -157,8 +160,8 @@ describe('functions', () => {
       [prod, 90, 'Retain'],
     ] as const) {
       const groups = s.template.findResources('AWS::Logs::LogGroup');
-      // One per function, and one for CDK's bucket-notifications handler.
-      expect(Object.keys(groups)).toHaveLength(4);
+      // One per function (chat, sessions, uploads, generate), and one for CDK's bucket-notifications handler.
+      expect(Object.keys(groups)).toHaveLength(5);
       for (const group of Object.values(groups)) {
         expect(group.Properties).toEqual({ RetentionInDays: days });
         expect(group.DeletionPolicy).toBe(policy);
@@ -168,7 +171,7 @@ describe('functions', () => {
 
   test('execution roles trust Lambda only and carry no managed policies', () => {
     const roles = dev.template.findResources('AWS::IAM::Role');
-    for (const name of ['chat', 'sessions', 'uploads'] as const) {
+    for (const name of ['chat', 'sessions', 'uploads', 'generate'] as const) {
       const role = roles[logicalId(dev.stack[name].role)]!;
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -198,7 +201,51 @@ describe('environment', () => {
       MAX_UPLOAD_BYTES: '5000000',
       IMAGE_MAX_LONG_EDGE: '2048',
       IMAGE_MAX_PIXELS: '2000000',
+      ...imageAsking(s),
     });
+  });
+
+  /** What chat and sessions need to ask for images: the settings, the image keys, the job function. */
+  const imageAsking = (s: Synthesized) => ({
+    ...imageSettings(s),
+    GENERATE_FUNCTION_NAME: ref(s.stack.generate.fn),
+  });
+  const imageSettings = (s: Synthesized) => ({
+    IMAGE_GENERATION: 'false',
+    IMAGE_SECRET_ARN: ref(s.stack.secrets.image),
+    IMAGE_AUTO_APPROVE_USD: '0.02',
+    IMAGE_LIMIT_PER_SESSION: '20',
+    IMAGE_LIMIT_PER_USER_PER_HOUR: '10',
+    IMAGE_MAX_USD_PER_USER_PER_DAY: '2',
+  });
+
+  test('generate: storage, image settings and limits, the image secret; no chat or ElevenLabs settings', () => {
+    const s = prod;
+    expect(envOf(s, 'generate')).toEqual({
+      STAGE: 'prod',
+      SESSIONS_TABLE: ref(s.stack.storage.sessionsTable),
+      CONTROL_TABLE: ref(s.stack.storage.controlTable),
+      IMAGES_BUCKET: ref(s.stack.storage.bucket),
+      LOG_LEVEL: 'info',
+      ...imageSettings(s),
+      MAX_UPLOAD_BYTES: '5000000',
+      IMAGE_MAX_LONG_EDGE: '2048',
+      IMAGE_MAX_PIXELS: '2000000',
+    });
+  });
+
+  test('a stage turns image generation on and sets its limits', () => {
+    const s = synthStage('dev', {
+      elevenLabsAgentId: AGENT,
+      imageGeneration: { enabled: true, autoApproveUsd: 0.05, perUserPerHour: 3 },
+    });
+    for (const name of ['chat', 'sessions', 'generate'] as const)
+      expect(envOf(s, name)).toMatchObject({
+        IMAGE_GENERATION: 'true',
+        IMAGE_AUTO_APPROVE_USD: '0.05',
+        IMAGE_LIMIT_PER_USER_PER_HOUR: '3',
+      });
+    expect(envOf(s, 'uploads').IMAGE_GENERATION).toBeUndefined();
   });
 
   /** What both browser-facing functions read through their shared config loader. */
@@ -230,6 +277,7 @@ describe('environment', () => {
       ELEVENLABS_SECRET_ARN: ref(s.stack.secrets.elevenLabs),
       ELEVENLABS_AGENT_ID: AGENT,
       UPLOADS_URL: { 'Fn::GetAtt': [logicalId(s.stack.uploadsUrl), 'FunctionUrl'] },
+      ...imageAsking(s),
     });
   });
 
@@ -258,7 +306,7 @@ describe('environment', () => {
     for (const s of [dev, prod]) {
       const json = JSON.stringify(s.template.toJSON());
       expect(json).not.toMatch(/sk-[A-Za-z0-9]/);
-      for (const name of ['chat', 'sessions', 'uploads'] as const) {
+      for (const name of ['chat', 'sessions', 'uploads', 'generate'] as const) {
         const names = Object.keys(envOf(s, name));
         for (const secretName of [
           'CHAT_API_KEY',
@@ -267,6 +315,8 @@ describe('environment', () => {
           'GEMINI_API_KEY',
           'ELEVENLABS_API_KEY',
           'GROQ_API_KEY',
+          'TOGETHER_API_KEY',
+          'REPLICATE_API_TOKEN',
         ]) {
           expect(names).not.toContain(secretName);
         }
@@ -276,7 +326,7 @@ describe('environment', () => {
         }
       }
       const secrets = s.template.findResources('AWS::SecretsManager::Secret');
-      expect(Object.keys(secrets)).toHaveLength(2);
+      expect(Object.keys(secrets)).toHaveLength(3);
       expect(secrets[logicalId(s.stack.secrets.llm)]!.Properties.GenerateSecretString).toEqual({
         SecretStringTemplate: '{}',
         GenerateStringKey: 'CHAT_API_KEY',
@@ -285,6 +335,7 @@ describe('environment', () => {
       });
       expect(secrets[logicalId(s.stack.secrets.llm)]!.Properties.SecretString).toBeUndefined();
       expect(secrets[logicalId(s.stack.secrets.elevenLabs)]!.Properties.SecretString).toBe('{}');
+      expect(secrets[logicalId(s.stack.secrets.image)]!.Properties.SecretString).toBe('{}');
     }
   });
 });
@@ -295,7 +346,7 @@ describe('IAM: each function gets exactly what it needs', () => {
     `${logicalId(s.stack.storage.controlTable)}.Arn`,
   ];
   const under = (s: Synthesized, prefix: string) => `${logicalId(s.stack.storage.bucket)}.Arn/${prefix}*`;
-  const logs = (s: Synthesized, name: 'chat' | 'sessions' | 'uploads') =>
+  const logs = (s: Synthesized, name: 'chat' | 'sessions' | 'uploads' | 'generate') =>
     pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [`${logicalId(s.stack[name].logGroup)}.Arn`]);
   const secretRead = (id: string) =>
     pairs(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], [id]);
@@ -308,8 +359,69 @@ describe('IAM: each function gets exactly what it needs', () => {
         ...pairs(TABLE_ITEM_ACTIONS, tables(s)),
         ...pairs(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [under(s, 'images/')]),
         ...secretRead(logicalId(s.stack.secrets.llm)),
+        ...startsJobs(s),
       ].sort(),
     );
+  });
+
+  /** Chat and sessions: invoke the generate function (unqualified, nothing else), read the image keys. */
+  const startsJobs = (s: Synthesized) => [
+    ...pairs(['lambda:InvokeFunction'], [`${logicalId(s.stack.generate.fn)}.Arn`]),
+    ...secretRead(logicalId(s.stack.secrets.image)),
+  ];
+
+  test('generate: its two tables with exactly its calls, images/ get+put+delete, the image secret, the DLQ', () => {
+    const s = dev;
+    expect(rolePermissions(s.template, logicalId(s.stack.generate.role))).toEqual(
+      [
+        ...logs(s, 'generate'),
+        ...pairs(GENERATE_TABLE_ACTIONS.sessions, [`${logicalId(s.stack.storage.sessionsTable)}.Arn`]),
+        ...pairs(GENERATE_TABLE_ACTIONS.control, [`${logicalId(s.stack.storage.controlTable)}.Arn`]),
+        ...pairs(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [under(s, 'images/')]),
+        ...secretRead(logicalId(s.stack.secrets.image)),
+        // Lambda sends events that failed every retry to the on-failure queue with the function's role.
+        ...pairs(
+          ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          [`${logicalId(s.stack.generateFailures)}.Arn`],
+        ),
+      ].sort(),
+    );
+    const text = rolePermissions(s.template, logicalId(s.stack.generate.role)).join('\n');
+    expect(text).not.toContain(logicalId(s.stack.secrets.llm));
+    expect(text).not.toContain(logicalId(s.stack.secrets.elevenLabs));
+    expect(text).not.toContain('uploads/');
+  });
+
+  test('generate: 3 minutes, reserved concurrency 5, two retries then the SSL-only encrypted failure queue', () => {
+    const s = dev;
+    expect(fnProps(s, 'generate')).toMatchObject({
+      Timeout: 180,
+      MemorySize: 1536,
+      ReservedConcurrentExecutions: 5,
+    });
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(s.stack.generate.fn) },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(s.stack.generateFailures), 'Arn'] } },
+      },
+    });
+    s.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+    // Only chat and sessions may start it: no function URL, no resource policy for anyone else.
+    expect(
+      Object.values(s.template.findResources('AWS::Lambda::Url'))
+        .map((u) => JSON.stringify(u))
+        .join(),
+    ).not.toContain(logicalId(s.stack.generate.fn));
+    expect(
+      Object.values(s.template.findResources('AWS::Lambda::Permission'))
+        .map((p) => JSON.stringify(p))
+        .join(),
+    ).not.toContain(logicalId(s.stack.generate.fn));
   });
 
   test('sessions: tables, delete under images/ and uploads/, the ElevenLabs secret, its log group', () => {
@@ -319,7 +431,10 @@ describe('IAM: each function gets exactly what it needs', () => {
         ...logs(s, 'sessions'),
         ...pairs(TABLE_ITEM_ACTIONS, tables(s)),
         ...pairs(['s3:DeleteObject'], [under(s, 'images/'), under(s, 'uploads/')]),
+        // GET /sessions/{id}/generations/{gid} presigns a GET of the generated image.
+        ...pairs(['s3:GetObject'], [under(s, 'images/')]),
         ...secretRead(logicalId(s.stack.secrets.elevenLabs)),
+        ...startsJobs(s),
       ].sort(),
     );
   });
@@ -560,7 +675,15 @@ describe('stack', () => {
     const s = dev;
     const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['ApiUrl', 'BucketName', 'ChatServerUrl', 'ElevenLabsSecretArn', 'LlmSecretArn', 'UploadsUrl'].sort(),
+      [
+        'ApiUrl',
+        'BucketName',
+        'ChatServerUrl',
+        'ElevenLabsSecretArn',
+        'ImageSecretArn',
+        'LlmSecretArn',
+        'UploadsUrl',
+      ].sort(),
     );
     expect(outputs.ChatServerUrl!.Value).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(s.stack.chatUrl), 'FunctionUrl'] }, 'v1']],
@@ -572,6 +695,7 @@ describe('stack', () => {
     expect(outputs.BucketName!.Value).toEqual({ Ref: logicalId(s.stack.storage.bucket) });
     expect(outputs.LlmSecretArn!.Value).toEqual({ Ref: logicalId(s.stack.secrets.llm) });
     expect(outputs.ElevenLabsSecretArn!.Value).toEqual({ Ref: logicalId(s.stack.secrets.elevenLabs) });
+    expect(outputs.ImageSecretArn!.Value).toEqual({ Ref: logicalId(s.stack.secrets.image) });
   });
 
   test('prod stacks are termination-protected; dev stacks are not', () => {

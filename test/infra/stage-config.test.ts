@@ -39,12 +39,19 @@ test('a stage without a file gets development defaults', () => {
       maxImagesPerSession: undefined,
       rateLimits: { sessionsPerIpPerMinute: 10, uploadsPerIpPerMinute: 60, requestsPerIpPerMinute: 120 },
     },
-    reservedConcurrency: { chat: 50, sessions: 10, uploads: 10 },
+    reservedConcurrency: { chat: 50, sessions: 10, uploads: 10, generate: 5 },
     logRetentionDays: 30,
     logLevel: 'info',
     removalPolicy: 'destroy',
     tracing: false,
     allowEcho: false,
+    imageGeneration: {
+      enabled: false,
+      autoApproveUsd: 0.02,
+      perSession: 20,
+      perUserPerHour: 10,
+      maxUsdPerUserPerDay: 2,
+    },
   });
 });
 

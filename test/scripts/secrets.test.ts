@@ -108,6 +108,7 @@ describe('helpers', () => {
 describe('runSecrets', () => {
   const LLM = 'arn:aws:secretsmanager:eu-west-1:1:secret:llm-AbCdEf';
   const ELEVEN = 'arn:aws:secretsmanager:eu-west-1:1:secret:eleven-AbCdEf';
+  const IMAGE = 'arn:aws:secretsmanager:eu-west-1:1:secret:image-AbCdEf';
 
   function setup(stageFile?: unknown) {
     const projectRoot = mkdtempSync(join(tmpdir(), 'secrets-'));
@@ -142,7 +143,7 @@ describe('runSecrets', () => {
       },
       projectRoot: t.projectRoot,
       store: t.store,
-      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN }),
+      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN, image: IMAGE }),
       log: t.log,
     });
     expect(JSON.parse(t.values.get(LLM)!)).toEqual({
@@ -165,7 +166,7 @@ describe('runSecrets', () => {
       env: { ANTHROPIC_API_KEY: 'sk-ant', ELEVENLABS_API_KEY: 'xi' },
       projectRoot: t.projectRoot,
       store: t.store,
-      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN }),
+      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN, image: IMAGE }),
       log: t.log,
     });
     expect(Object.keys(JSON.parse(t.values.get(LLM)!))).toEqual(['CHAT_API_KEY', 'ANTHROPIC_API_KEY']);
@@ -178,7 +179,7 @@ describe('runSecrets', () => {
       env: { CHAT_API_KEY: 'stale-local-key' },
       projectRoot: t.projectRoot,
       store: t.store,
-      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN }),
+      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN, image: IMAGE }),
       log: t.log,
     });
     expect(t.writes).toEqual([]);
@@ -193,7 +194,7 @@ describe('runSecrets', () => {
       env: {},
       projectRoot: t.projectRoot,
       store: t.store,
-      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN }),
+      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN, image: IMAGE }),
       prompt: async (q) => {
         asked.push(q);
         return q.startsWith('GEMINI_API_KEY') ? 'gem-key' : q.startsWith('ELEVENLABS') ? 'xi' : '';
@@ -205,11 +206,33 @@ describe('runSecrets', () => {
       'ANTHROPIC_API_KEY (Enter skips): ',
       'GEMINI_API_KEY (Enter skips): ',
       'ELEVENLABS_API_KEY (Enter skips): ',
+      // The image secret asks only for keys not typed already (GEMINI_API_KEY goes to both).
+      'TOGETHER_API_KEY (Enter skips): ',
+      'REPLICATE_API_TOKEN (Enter skips): ',
     ]);
     expect(JSON.parse(t.values.get(LLM)!)).toEqual({
       CHAT_API_KEY: 'generated-by-secrets-manager',
       GEMINI_API_KEY: 'gem-key',
     });
+    expect(JSON.parse(t.values.get(IMAGE)!)).toEqual({ GEMINI_API_KEY: 'gem-key' });
+  });
+
+  test("image keys go to the image secret only; OpenAI's to both, never the chat key", async () => {
+    const t = setup();
+    await runSecrets(['dev'], {
+      env: { OPENAI_API_KEY: 'sk-openai', TOGETHER_API_KEY: 'tg-key', REPLICATE_API_TOKEN: 'r8-key' },
+      projectRoot: t.projectRoot,
+      store: t.store,
+      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN, image: IMAGE }),
+      log: t.log,
+    });
+    expect(JSON.parse(t.values.get(IMAGE)!)).toEqual({
+      OPENAI_API_KEY: 'sk-openai',
+      TOGETHER_API_KEY: 'tg-key',
+      REPLICATE_API_TOKEN: 'r8-key',
+    });
+    expect(Object.keys(JSON.parse(t.values.get(LLM)!)).sort()).toEqual(['CHAT_API_KEY', 'OPENAI_API_KEY']);
+    expect(t.lines.join('\n')).not.toMatch(/tg-key|r8-key|sk-openai/);
   });
 
   test('--rotate-chat-key replaces the chat key and says to reconfigure the agent', async () => {
@@ -218,7 +241,7 @@ describe('runSecrets', () => {
       env: {},
       projectRoot: t.projectRoot,
       store: t.store,
-      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN }),
+      secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN, image: IMAGE }),
       log: t.log,
     });
     const rotated = JSON.parse(t.values.get(LLM)!).CHAT_API_KEY as string;
@@ -235,7 +258,7 @@ describe('runSecrets', () => {
         env: { OPENAI_API_KEY: 'sk-new' },
         projectRoot: t.projectRoot,
         store: t.store,
-        secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN }),
+        secretArns: async () => ({ llm: LLM, elevenLabs: ELEVEN, image: IMAGE }),
         log: t.log,
       }),
     ).rejects.toThrow('LLM secret does not hold JSON; refusing to overwrite it');

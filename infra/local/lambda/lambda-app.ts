@@ -17,13 +17,17 @@ import { FunctionUrl, type LambdaLimits } from './function-url';
 import { type SecretsStandIn, startSecretsStandIn } from './secrets-stand-in';
 import { type FunctionDefinition, loadStackFunctions, type ResourceRef } from './stack-functions';
 
-export const FUNCTION_NAMES: readonly FunctionName[] = ['chat', 'sessions', 'uploads'];
+export const FUNCTION_NAMES: readonly FunctionName[] = ['chat', 'sessions', 'uploads', 'generate'];
 
-/** The local ARNs of the stage's two secrets (the stand-in serves them). */
+/** The local ARNs of the stage's secrets (the stand-in serves them). */
 export const LOCAL_SECRET_ARNS = {
   llm: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:local-llm-AbCdEf',
   elevenLabs: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:local-elevenlabs-AbCdEf',
+  image: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:local-image-AbCdEf',
 } as const;
+
+/** Lambda's Invoke API path: `POST /2015-03-31/functions/{name}/invocations`. */
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 export interface LambdaAppOptions {
   projectRoot: string;
@@ -38,6 +42,8 @@ export interface LambdaAppOptions {
   llmSecret?: Record<string, string>;
   /** The ElevenLabs secret's values (ELEVENLABS_API_KEY). */
   elevenLabsSecret?: Record<string, string>;
+  /** The image secret's values (image provider keys). */
+  imageSecret?: Record<string, string>;
   /** Local changes to the template's environment, per function (each one is said in the README). */
   overrides?: Partial<Record<FunctionName, Record<string, string>>>;
   /** Local changes to what the template says (a short timeout to test one, say). */
@@ -86,6 +92,7 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
   const secrets = await startSecretsStandIn({
     [LOCAL_SECRET_ARNS.llm]: JSON.stringify(opts.llmSecret ?? {}),
     [LOCAL_SECRET_ARNS.elevenLabs]: JSON.stringify(opts.elevenLabsSecret ?? {}),
+    [LOCAL_SECRET_ARNS.image]: JSON.stringify(opts.imageSecret ?? {}),
   });
 
   const local = (ref: ResourceRef): string => {
@@ -100,6 +107,10 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
         return LOCAL_SECRET_ARNS.llm;
       case 'elevenLabsSecret':
         return LOCAL_SECRET_ARNS.elevenLabs;
+      case 'imageSecret':
+        return LOCAL_SECRET_ARNS.image;
+      case 'functionName':
+        return `local-${ref.function}`;
       case 'functionUrl':
         // One local front serves all three URLs; function URLs end with "/".
         return `${url}/`;
@@ -125,6 +136,8 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
         AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
         AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        // Lambda's Invoke API (asynchronous invocations of the generate function) on the front.
+        AWS_ENDPOINT_URL_LAMBDA: url,
         AWS_ACCESS_KEY_ID: emulators.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: emulators.credentials.secretAccessKey,
         AWS_SESSION_TOKEN: 'local',
@@ -159,6 +172,33 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
     deliver: (event) => urls.uploads.invokeEvent(event),
   });
 
+  /**
+   * Lambda's Invoke API for InvocationType Event, as chat and sessions call it to start image
+   * jobs: 202 once the event is queued, the function run in the background like Lambda does
+   * (no retries here; a failed run is logged by the host).
+   */
+  async function invokeAsync(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const fn = FUNCTION_NAMES.find((f) => `local-${f}` === name);
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (!fn) return answer(404, { Type: 'User', message: `Function not found: ${name}` });
+    if (req.headers['x-amz-invocation-type'] !== 'Event')
+      return answer(400, { Type: 'User', message: 'the local host supports InvocationType Event only' });
+    let event: unknown;
+    try {
+      event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return answer(400, { Type: 'User', message: 'Could not parse request body into json' });
+    }
+    void urls[fn].invokeEvent(event);
+    res.writeHead(202);
+    res.end();
+  }
+
   let demo: HttpHandler | undefined;
   if (opts.serveDemo) {
     const router = new Router();
@@ -172,6 +212,11 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', url).pathname;
+    const invoke = req.method === 'POST' ? INVOKE_PATH.exec(path) : null;
+    if (invoke) {
+      void invokeAsync(decodeURIComponent(invoke[1]!), req, res);
+      return;
+    }
     if (demo && req.method === 'GET' && (path === '/' || path === '/demo.js')) {
       req.resume();
       void demo(

@@ -30,12 +30,16 @@ export interface FunctionDefinition {
 
 /** The stack resources a function's environment may name; the host maps each to a local stand-in. */
 export type ResourceRef =
-  | { ref: 'sessionsTable' | 'controlTable' | 'bucket' | 'llmSecret' | 'elevenLabsSecret' }
-  | { ref: 'functionUrl'; function: FunctionName };
+  | { ref: 'sessionsTable' | 'controlTable' | 'bucket' | 'llmSecret' | 'elevenLabsSecret' | 'imageSecret' }
+  | { ref: 'functionUrl'; function: FunctionName }
+  /** A function's name (GENERATE_FUNCTION_NAME): the host's Invoke API knows it by this. */
+  | { ref: 'functionName'; function: FunctionName };
 
-const FUNCTIONS: readonly FunctionName[] = ['chat', 'sessions', 'uploads'];
+const FUNCTIONS: readonly FunctionName[] = ['chat', 'sessions', 'uploads', 'generate'];
+/** The functions with a URL; generate is only invoked asynchronously (by chat and sessions). */
+const URL_FUNCTIONS = ['chat', 'sessions', 'uploads'] as const;
 
-/** Builds the stage's stack without bundling and reads the three functions from it. */
+/** Builds the stage's stack without bundling and reads its functions from it. */
 export async function loadStackFunctions(
   projectRoot: string,
   stage = 'dev',
@@ -51,22 +55,28 @@ export async function loadStackFunctions(
 
 function readFunctions(stack: VisionBackendStack): Record<FunctionName, FunctionDefinition> {
   const resolve = (token: unknown) => JSON.stringify(stack.resolve(token));
-  const urls = { chat: stack.chatUrl, sessions: stack.apiUrl, uploads: stack.uploadsUrl };
+  const urls: Partial<Record<FunctionName, lambda.FunctionUrl>> = {
+    chat: stack.chatUrl,
+    sessions: stack.apiUrl,
+    uploads: stack.uploadsUrl,
+  };
   const refs = new Map<string, ResourceRef>([
     [resolve(stack.storage.sessionsTable.tableName), { ref: 'sessionsTable' }],
     [resolve(stack.storage.controlTable.tableName), { ref: 'controlTable' }],
     [resolve(stack.storage.bucket.bucketName), { ref: 'bucket' }],
     [resolve(stack.secrets.llm.secretArn), { ref: 'llmSecret' }],
     [resolve(stack.secrets.elevenLabs.secretArn), { ref: 'elevenLabsSecret' }],
-    ...FUNCTIONS.map((f): [string, ResourceRef] => [
-      resolve(urls[f].url),
+    [resolve(stack.secrets.image.secretArn), { ref: 'imageSecret' }],
+    [resolve(stack.generate.fn.functionName), { ref: 'functionName', function: 'generate' }],
+    ...URL_FUNCTIONS.map((f): [string, ResourceRef] => [
+      resolve(urls[f]!.url),
       { ref: 'functionUrl', function: f },
     ]),
   ]);
   const out = {} as Record<FunctionName, FunctionDefinition>;
   for (const name of FUNCTIONS) {
     const fn = stack[name].fn.node.defaultChild as lambda.CfnFunction;
-    const url = urls[name].node.defaultChild as lambda.CfnUrl;
+    const url = urls[name]?.node.defaultChild as lambda.CfnUrl | undefined;
     const variables = (stack.resolve(fn.environment) as { variables?: Record<string, unknown> } | undefined)
       ?.variables;
     const environment: Record<string, string | ResourceRef> = {};
@@ -82,7 +92,7 @@ function readFunctions(stack: VisionBackendStack): Record<FunctionName, Function
         );
       environment[key] = ref;
     }
-    const cors = stack.resolve(url.cors) as
+    const cors = stack.resolve(url?.cors) as
       | { allowOrigins?: string[]; allowMethods?: string[]; allowHeaders?: string[]; maxAge?: number }
       | undefined;
     const reserved = stack.resolve(fn.reservedConcurrentExecutions) as number | undefined;
@@ -92,7 +102,7 @@ function readFunctions(stack: VisionBackendStack): Record<FunctionName, Function
       runtime: stack.resolve(fn.runtime) as string,
       timeoutSeconds: (stack.resolve(fn.timeout) as number | undefined) ?? 3,
       memoryMb: (stack.resolve(fn.memorySize) as number | undefined) ?? 128,
-      invokeMode: (stack.resolve(url.invokeMode) as InvokeMode | undefined) ?? 'BUFFERED',
+      invokeMode: (stack.resolve(url?.invokeMode) as InvokeMode | undefined) ?? 'BUFFERED',
       ...(cors
         ? {
             cors: {

@@ -55,7 +55,7 @@ export async function startRuntimeApp(
   codeRoot: string,
   opts: Omit<LambdaAppOptions, 'projectRoot' | 'codeRoot'>,
 ): Promise<RunningLambdaApp> {
-  const logs: Record<FunctionName, string[]> = { chat: [], sessions: [], uploads: [] };
+  const logs: Record<FunctionName, string[]> = { chat: [], sessions: [], uploads: [], generate: [] };
   const servedBy = new Map<string, ExecutionEnvironment>();
   const last = new Map<FunctionName, ExecutionEnvironment>();
   const app = await startLambdaApp({

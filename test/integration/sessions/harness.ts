@@ -1,5 +1,6 @@
 // The browser API (sessions + uploads on one router, as the dev server mounts them) over the
 // real AWS SDK clients and the embedded DynamoDB/S3 emulators, with a clock tests can move.
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +17,7 @@ import type { BrowserApiConfig } from '../../../shared/browser-api/config';
 import type { BrowserApiDeps } from '../../../shared/browser-api/deps';
 import { Router } from '../../../shared/http/router';
 import type { HttpHandler } from '../../../shared/http/types';
+import { loadImageGenConfig } from '../../../shared/imagegen/config';
 import { DEFAULT_IMAGE_LIMITS } from '../../../shared/images/normalize';
 
 export const SESSIONS_TABLE = 'test-sessions';
@@ -86,6 +88,7 @@ export function testConfig(overrides: Partial<BrowserApiConfig> = {}): BrowserAp
     maxImagesPerSession: 100,
     imageLimits: { ...DEFAULT_IMAGE_LIMITS, maxInputBytes: 2 * 1024 * 1024 },
     logLevel: 'error',
+    imageGeneration: loadImageGenConfig({}),
     ...overrides,
   };
 }

@@ -1,14 +1,15 @@
-// The image runner end to end: generator built from the environment (createImageGenerationFromEnv),
+// The image runner end to end: generator built from the environment (loadImageGeneratorSettings, then composeImageGenerator),
 // two OpenAI-compatible fakes on loopback, and the real persistent breaker on the embedded
 // DynamoDB. The fault matrix: 500, 429 with retry-after, refusal, hang, malformed image; the
 // breaker opening, skipping, probing; what a failed run reports.
 
 import { type Emulators, startEmulators } from '../../../../infra/local/emulators';
 import { backgroundSettled } from '../../../../shared/background';
+import { loadImageGeneratorSettings } from '../../../../shared/imagegen/config';
 import { ImageGenerationFailedError, ImageRefusedError } from '../../../../shared/imagegen/generation-errors';
 import type { ImageRunSettings } from '../../../../shared/imagegen/policy';
 import type { ImageRunner } from '../../../../shared/imagegen/runner';
-import { createImageGenerationFromEnv } from '../../../../shared/imagegen/setup';
+import { composeImageGenerator } from '../../../../shared/imagegen/setup';
 import type { CatalogEntry, ImageRequest } from '../../../../shared/imagegen/types';
 import {
   type ImageUpstream,
@@ -64,8 +65,8 @@ function rig(settings: Partial<ImageRunSettings> = {}): Rig {
   });
   // A generous store timeout: on a loaded machine a 300 ms write would be dropped (the breaker fails open).
   const box = container(emu, clock, { failureThreshold: 2, cacheTtlMs: 0, storeTimeoutMs: 5000 });
-  const { generator } = createImageGenerationFromEnv(
-    {
+  const { generator } = composeImageGenerator(
+    loadImageGeneratorSettings({
       // Deployed: echo is off, so only the two fakes can answer.
       REQUIRE_CHAT_API_KEY: 'true',
       IMAGE_PROVIDERS: JSON.stringify({
@@ -76,7 +77,7 @@ function rig(settings: Partial<ImageRunSettings> = {}): Rig {
         [`primary:flux-test:${seq}`]: entry('primary', 0.02, 1),
         [`secondary:flux-test:${seq}`]: entry('secondary', 0.03, 2),
       }),
-    },
+    }),
     { breaker: box.breaker, settings: { backoffBaseMs: 5, backoffMaxMs: 10, ...settings } },
   );
   const mine = generator.catalog.filter((e) => e.id.endsWith(`:${seq}`));

@@ -2,14 +2,11 @@
 // the echo provider for every quality, edits too, at no cost; /health lists every entry.
 import sharp from 'sharp';
 import { ConfigError } from '../../../../shared/errors';
-import {
-  checkStageImageConfig,
-  createImageGenerationFromEnv,
-  loadImageRunSettings,
-} from '../../../../shared/imagegen/setup';
+import { loadImageGeneratorSettings, loadImageRunSettings } from '../../../../shared/imagegen/config';
+import { checkStageImageConfig, composeImageGenerator } from '../../../../shared/imagegen/setup';
 
 test('every quality has the echo entry as its only candidate, and it draws a real PNG for free', async () => {
-  const { generator } = createImageGenerationFromEnv({});
+  const { generator } = composeImageGenerator(loadImageGeneratorSettings({}));
   for (const quality of ['low', 'medium', 'high'] as const) {
     const entries = await generator.candidates({ quality });
     expect(entries.map((e) => e.id)).toEqual([`echo:echo-image:${quality}`]);
@@ -25,7 +22,7 @@ test('every quality has the echo entry as its only candidate, and it draws a rea
 });
 
 test('an edit goes to echo too (it edits), and returns the tinted source', async () => {
-  const { generator } = createImageGenerationFromEnv({});
+  const { generator } = composeImageGenerator(loadImageGeneratorSettings({}));
   const source = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#777777' } })
     .png()
     .toBuffer();
@@ -42,7 +39,9 @@ test('an edit goes to echo too (it edits), and returns the tinted source', async
 });
 
 test('a key makes the real provider first, echo stays last; health shows keys and entries', async () => {
-  const { generator } = createImageGenerationFromEnv({ OPENAI_API_KEY: 'sk-x', TOGETHER_API_KEY: 't' });
+  const { generator } = composeImageGenerator(
+    loadImageGeneratorSettings({ OPENAI_API_KEY: 'sk-x', TOGETHER_API_KEY: 't' }),
+  );
   expect((await generator.candidates({ quality: 'low' })).map((e) => e.id)).toEqual([
     'openai:gpt-image-1-mini:low',
     'together:black-forest-labs/FLUX.1-schnell:low',
