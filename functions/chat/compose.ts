@@ -1,7 +1,7 @@
 // The chat function as deployed and as `make dev` runs it: one DynamoDB client shared by the
 // breaker, the budgets and the session store; the image context; the chat service.
 import type { ChatApp } from '../../shared/chat/app';
-import type { TurnEnricher } from '../../shared/chat/handler';
+import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import type { Config, Env } from '../../shared/config';
 import type { Logger } from '../../shared/observability/log';
 import { createImageEnricherFromConfig } from './images';

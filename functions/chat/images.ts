@@ -2,7 +2,7 @@
 // and image limits. Without a sessions table and bucket, turns are plain chat (messages' own
 // images are still checked and normalized).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TurnEnricher } from '../../shared/chat/handler';
+import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import { type Config, ConfigError, type Env } from '../../shared/config';
 import type { ImageLimits } from '../../shared/images/limits';
 import { loadImageLimits } from '../../shared/images/limits-env';

@@ -3,7 +3,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inBackground } from '../../shared/background';
 import { type ChatApp, createChatApp, warmRouteProviders } from '../../shared/chat/app';
-import type { TurnEnricher } from '../../shared/chat/handler';
+import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import type { Config } from '../../shared/config';
 import type { SessionBudget } from '../../shared/limits/budget';

@@ -9,7 +9,8 @@ import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fallback';
 import { LiveTurns } from '../turns/live-turns';
 import { checkBearer } from './auth';
-import { type ChatDeps, createChatHandler, type TurnEnricher } from './handler';
+import { type ChatDeps, createChatHandler } from './handler';
+import type { TurnEnricher } from './turn-enricher';
 import type { TurnRecord } from './turn-record';
 
 export interface TargetHealth {

@@ -5,7 +5,7 @@ import { fitWithinCaps } from '../images/fit';
 import { DEFAULT_IMAGE_LIMITS } from '../images/limits';
 import { estimateImageTokens, type VisionProvider } from '../images/tokens';
 import type { ChatRequest } from '../openai/schema';
-import type { ProviderKind, StreamEvent, Usage } from '../providers/types';
+import type { FinishReason, ProviderKind, StreamEvent, Usage } from '../providers/types';
 
 /** The usual rule of thumb for English text with the BPE tokenizers of all three providers. */
 const CHARS_PER_TOKEN = 4;
@@ -45,11 +45,16 @@ export function estimatePromptTokens(request: ChatRequest, provider: VisionProvi
   return tokensOf(chars) + images * perImage;
 }
 
-/** Watches a turn's upstream events and says what the turn has used so far. */
+/**
+ * Watches a turn's upstream events and says what the turn has used so far, and how it finished.
+ * The turn core's one observer on the per-token path: counters and fields, no allocation.
+ */
 export class UsageMeter {
   private streamedChars = 0;
   private reported: Usage | undefined;
   private events = 0;
+  private finish: FinishReason | undefined;
+  private sawToolCall = false;
 
   add(event: StreamEvent): void {
     this.events += 1;
@@ -59,18 +64,30 @@ export class UsageMeter {
         this.streamedChars += event.text.length;
         return;
       case 'tool_call':
+        this.sawToolCall = true;
         this.streamedChars += (event.name?.length ?? 0) + (event.arguments?.length ?? 0);
         return;
       case 'usage':
         this.reported = event.usage;
         return;
       case 'finish':
+        this.finish = event.reason;
         return;
       default: {
         const never: never = event;
         throw new Error(`unknown stream event ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** The usage the upstream reported, if it did. */
+  get usage(): Usage | undefined {
+    return this.reported;
+  }
+
+  /** The upstream's finish reason; without one, what the client was told (tool calls or stop). */
+  get finishReason(): FinishReason {
+    return this.finish ?? (this.sawToolCall ? 'tool_calls' : 'stop');
   }
 
   /**

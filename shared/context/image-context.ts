@@ -3,7 +3,7 @@
 // and per-target delivery (inline base64 or presigned URL). A voice turn never dies for it: if
 // the session store cannot be reached, the turn goes on without images and the failure is logged.
 import { inBackground } from '../background';
-import type { TurnEnricher } from '../chat/handler';
+import type { TurnEnricher } from '../chat/turn-enricher';
 import type { HttpRequest } from '../http/types';
 import type { ImageLimits } from '../images/normalize';
 import type { Logger } from '../observability/log';
