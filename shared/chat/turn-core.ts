@@ -58,10 +58,14 @@ import { newTurnFacts, type TurnFacts, type TurnRecord, turnRecord } from './tur
 export interface TurnDoor {
   /** The body as the internal request; throws an ApiError (400, the field named) when it cannot. */
   parse(body: Buffer): ChatRequest;
-  /** Frames of one streamed answer; `createdAtMs` is when the answer's identity is made. */
-  streamEncoder(request: ChatRequest, createdAtMs: number): TurnStreamEncoder;
-  /** The body of one non-streamed answer. */
-  replyBuilder(request: ChatRequest, createdAtMs: number): TurnReplyBuilder;
+  /**
+   * Frames of one streamed answer; `createdAtMs` is when the answer's identity is made. `parsed`
+   * is the very object `parse` returned (before session images and the loop), for a door that
+   * echoes request fields the internal request does not carry (the Responses door's metadata).
+   */
+  streamEncoder(request: ChatRequest, createdAtMs: number, parsed: ChatRequest): TurnStreamEncoder;
+  /** The body of one non-streamed answer; `parsed` as for `streamEncoder`. */
+  replyBuilder(request: ChatRequest, createdAtMs: number, parsed: ChatRequest): TurnReplyBuilder;
 }
 
 /**
@@ -134,6 +138,8 @@ export interface TurnDeps {
 
 /** A turn past admission: what it asks, where it goes, and how each target gets its images. */
 interface Admitted {
+  /** What the door's parse returned. */
+  parsed: ChatRequest;
   request: ChatRequest;
   route: Route;
   prepare?: (t: RouteTarget, r: ChatRequest) => Promise<ChatRequest>;
@@ -194,7 +200,7 @@ class Turn {
     const { request, prepare } = await this.resolveContext(parsed, http);
     await this.deps.admitTurn?.(this.facts.sessionId);
     const first = this.deps.loop?.begin ? this.deps.loop.begin(request, route) : request;
-    return { request: first, route, ...(prepare ? { prepare } : {}) };
+    return { parsed, request: first, route, ...(prepare ? { prepare } : {}) };
   }
 
   private authorize(http: HttpRequest): void {
@@ -231,7 +237,10 @@ class Turn {
     return route;
   }
 
-  private async resolveContext(request: ChatRequest, http: HttpRequest): Promise<Omit<Admitted, 'route'>> {
+  private async resolveContext(
+    request: ChatRequest,
+    http: HttpRequest,
+  ): Promise<Omit<Admitted, 'route' | 'parsed'>> {
     const enricher = this.deps.enricher;
     if (!enricher) return { request };
     const contextStart = this.now();
@@ -291,7 +300,7 @@ class Turn {
 
   /** A non-streamed turn: one JSON body, or an error object. */
   async reply(admitted: Admitted, door: TurnDoor): Promise<HttpResponse> {
-    const builder = door.replyBuilder(admitted.request, this.now());
+    const builder = door.replyBuilder(admitted.request, this.now(), admitted.parsed);
     try {
       const leg = await this.firstLeg(admitted);
       for await (const event of this.events(leg)) {
@@ -316,7 +325,7 @@ class Turn {
    * belong to no provider).
    */
   async stream(admitted: Admitted, door: TurnDoor): Promise<HttpResponse> {
-    const encoder = door.streamEncoder(admitted.request, this.now());
+    const encoder = door.streamEncoder(admitted.request, this.now(), admitted.parsed);
     const headers = { ...SSE_HEADERS, 'x-request-id': this.requestId };
     const bufferWords = admitted.route.bufferWords;
     if (bufferWords)
