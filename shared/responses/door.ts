@@ -41,13 +41,29 @@ export const responsesDoor: TurnDoor = {
       newResponsesIdentity(request.model, createdAtMs),
       echoOf(parsed),
     );
+    /**
+     * response.created and response.in_progress. With buffer words they go out at once, with the
+     * words. Without, the core calls `start` only once the first upstream event is in hand, so
+     * they wait for the next frames and share their write: one write before the first token, as
+     * on the chat door, not two.
+     */
+    let head = '';
+    const withHead = (frames: string): string => {
+      if (head === '') return frames;
+      const out = head + frames;
+      head = '';
+      return out;
+    };
     return {
-      // response.created and response.in_progress go out before any upstream byte, like OpenAI's.
-      start: (bufferWords) => [events.start() + (bufferWords ? events.text(bufferWords) : '')],
-      encode: (event) => events.encode(event) || undefined,
-      end: () => [events.end()],
+      start(bufferWords) {
+        if (bufferWords) return [events.start() + events.text(bufferWords)];
+        head = events.start();
+        return [];
+      },
+      encode: (event) => withHead(events.encode(event)) || undefined,
+      end: () => [withHead(events.end())],
       // A failure after the 200 ends the response as `response.failed`, whose `error` says why.
-      error: (err) => [events.error(err.toBody())],
+      error: (err) => [withHead(events.error(err.toBody()))],
     };
   },
 
