@@ -2,6 +2,8 @@
 // not, responses.stream) against the whole local product, whose routes reach fake OpenAI,
 // Anthropic and Gemini (OpenAI-compatible) upstreams through the real SDKs. ElevenLabs-shaped
 // requests (api_type "responses"): a session image, its system tools, max_output_tokens -1.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { type FakeAnthropicServer, startAnthropicServer } from '../../fakes/anthropic-server';
@@ -59,24 +61,21 @@ afterAll(async () => {
   await Promise.all([openai?.close(), gemini?.close(), anthropic?.close()]);
 });
 
-const END_CALL = {
-  type: 'function' as const,
-  name: 'end_call',
-  description: 'Ends the call when the user says goodbye',
-  parameters: { type: 'object', properties: { reason: { type: 'string' } }, required: ['reason'] },
-  strict: false,
-};
+/**
+ * A Responses turn as ElevenLabs sends it (custom_llm.api_type "responses"), from the fixture:
+ * its system tools, max_output_tokens -1, user_id, the session id in elevenlabs_extra_body.
+ */
+const FIXTURE = JSON.parse(
+  readFileSync(join(__dirname, '../../fixtures/elevenlabs/responses-turn.json'), 'utf8'),
+) as { tools: { name: string }[] } & Record<string, unknown>;
+const SYSTEM_TOOLS = FIXTURE.tools.map((t) => t.name);
 
-/** A Responses turn as ElevenLabs sends it (custom_llm.api_type "responses"). */
 function elevenLabsTurn(model: string, input: string | OpenAI.Responses.ResponseInput) {
   return {
+    ...FIXTURE,
     model,
-    stream: true,
-    max_output_tokens: -1,
     instructions: 'You are a voice agent that can see.',
     input,
-    tools: [END_CALL],
-    user_id: 'caller-1',
     elevenlabs_extra_body: { session_id: session.sessionId },
   } as unknown as OpenAI.Responses.ResponseCreateParamsStreaming;
 }
@@ -196,7 +195,8 @@ describe.each(targets)('%s', (_name, target) => {
     const images = target.images();
     expect(images).toHaveLength(1);
     expect(images[0]).toMatch(/^data:image\/jpeg;base64,/);
-    expect(target.tools()).toEqual(['end_call']);
+    // Every ElevenLabs system tool survives translation to the provider.
+    expect(target.tools()).toEqual(SYSTEM_TOOLS);
     expect(target.last().max_completion_tokens ?? target.last().max_tokens ?? null).not.toBe(-1);
   });
 

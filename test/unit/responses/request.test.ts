@@ -1,5 +1,7 @@
 // The Responses request -> the core's ChatRequest mapping, and its precise 400s.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { findSessionRef } from '../../../shared/context/resolve-session';
 import { ApiError } from '../../../shared/errors';
 import { parseResponsesRequest } from '../../../shared/responses/request';
@@ -224,4 +226,21 @@ test('store is accepted and previous_response_id refused with advice to send the
   expect(refusal({ model: 'm', input: 'hi', previous_response_id: 'resp_1' }).message).toMatch(
     /Send the whole conversation in 'input'/,
   );
+});
+
+test('the ElevenLabs fixture: greeting, system tools, no token limit, the session from the extra body', () => {
+  const sid = 's_abcdefghijklmnopqrstuv';
+  const fixture = readFileSync(join(__dirname, '../../fixtures/elevenlabs/responses-turn.json'), 'utf8');
+  const { request } = parseResponsesRequest(fixture.replace('SESSION_ID', sid));
+  expect(request.messages.map((m) => m.role)).toEqual(['system', 'assistant', 'user']);
+  expect(request.tools?.map((t) => t.function.name)).toEqual([
+    'end_call',
+    'language_detection',
+    'skip_turn',
+    'transfer_to_number',
+  ]);
+  expect(request.max_completion_tokens).toBeUndefined();
+  expect(request.temperature).toBeUndefined();
+  expect(request.user_id).toBe('caller-1');
+  expect(findSessionRef(request, {})).toEqual({ kind: 'session', id: sid, source: 'extra_body' });
 });
