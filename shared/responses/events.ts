@@ -13,24 +13,15 @@ import type {
   ResponseUsage,
 } from 'openai/resources/responses/responses';
 import type { OpenAIErrorBody } from '../errors';
+import { newResponseIdentity, type ResponseIdentity } from '../openai/chunks';
 import type { FinishReason, StreamEvent, Usage } from '../providers/types';
 import type { ResponsesEcho } from './request';
 
-export interface ResponsesIdentity {
-  /** "resp_" + 32 hex digits; item ids derive from it. */
-  id: string;
-  /** Unix seconds. */
-  createdAt: number;
-  /** The model name reported to the client: what it asked for, as on the chat door. */
-  model: string;
-}
+/** A Responses answer's identity: the chat door's, with a "resp_" id (item ids derive from it). */
+export type ResponsesIdentity = ResponseIdentity;
 
 export function newResponsesIdentity(model: string, now = Date.now()): ResponsesIdentity {
-  return {
-    id: `resp_${crypto.randomUUID().replaceAll('-', '')}`,
-    createdAt: Math.floor(now / 1000),
-    model,
-  };
+  return newResponseIdentity(model, now, 'resp_');
 }
 
 type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
@@ -327,7 +318,7 @@ export class ResponseBuilder {
     const response: Response = {
       id: this.identity.id,
       object: 'response',
-      created_at: this.identity.createdAt,
+      created_at: this.identity.created,
       status,
       error,
       incomplete_details:

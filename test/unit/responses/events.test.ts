@@ -12,7 +12,7 @@ import {
 } from '../../../shared/responses/events';
 import type { ResponsesEcho } from '../../../shared/responses/request';
 
-const identity: ResponsesIdentity = { id: 'resp_abc', createdAt: 1, model: 'vision' };
+const identity: ResponsesIdentity = { id: 'resp_abc', created: 1, model: 'vision' };
 const echo: ResponsesEcho = {
   instructions: 'be brief',
   metadata: { k: 'v' },
