@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { type FakeAnthropicServer, startAnthropicServer } from '../../fakes/anthropic-server';
-import { type FakeOpenAIServer, openaiChunks, startOpenAIServer } from '../../fakes/openai-server';
+import {
+  type FakeOpenAIServer,
+  openaiChunks,
+  openaiError,
+  startOpenAIServer,
+} from '../../fakes/openai-server';
 import {
   type BrowserSession,
   createBrowserSession,
@@ -43,6 +48,7 @@ beforeAll(async () => {
         'via-openai': ['openai:gpt-4o'],
         'via-anthropic': ['anthropic:claude-x'],
         'via-gemini': ['gemini:gemini-2.5-flash'],
+        failover: ['openai:gpt-4o', 'anthropic:claude-x'],
       }),
     },
   });
@@ -329,4 +335,20 @@ test('an upstream that fails mid-answer ends the stream with response.failed, an
   expect(last.response.status).toBe('failed');
   expect(last.response.error.message).toEqual(expect.any(String));
   openai.replyWith(['ok']);
+});
+
+test('failover through this door: OpenAI failing before the first byte, Anthropic answers the turn', async () => {
+  openai.setDefault(openaiError(503, 'overloaded'));
+  anthropic.replyWith(['From', ' the fallback.']);
+  const before = openai.requests.length;
+  try {
+    const stream = client.responses.stream({ model: 'failover', input: 'hi' });
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe('From the fallback.');
+    expect(final.model).toBe('failover');
+    // The primary was tried first.
+    expect(openai.requests.length).toBeGreaterThan(before);
+  } finally {
+    openai.replyWith(['ok']);
+  }
 });
