@@ -49,6 +49,7 @@ beforeAll(async () => {
         'via-anthropic': ['anthropic:claude-x'],
         'via-gemini': ['gemini:gemini-2.5-flash'],
         failover: ['openai:gpt-4o', 'anthropic:claude-x'],
+        buffered: { targets: ['openai:gpt-4o'], bufferWords: '... ' },
       }),
     },
   });
@@ -351,4 +352,16 @@ test('failover through this door: OpenAI failing before the first byte, Anthropi
   } finally {
     openai.replyWith(['ok']);
   }
+});
+
+test('buffer words through this door: the first text delta, in the same message as the answer', async () => {
+  openai.replyWith(['Let me', ' look.']);
+  const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+  for await (const e of await client.responses.create({ model: 'buffered', input: 'hi', stream: true }))
+    events.push(e);
+  const deltas = events.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : []));
+  expect(deltas).toEqual(['... ', 'Let me', ' look.']);
+  const done = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
+  expect(done.response.output).toHaveLength(1);
+  expect(done.response.output_text).toBe('... Let me look.');
 });
