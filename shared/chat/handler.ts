@@ -1,7 +1,9 @@
 // The Chat Completions door (`POST /v1/chat/completions`): OpenAI's chat request in, and out
 // `chat.completion.chunk` SSE ending in [DONE], or one `chat.completion`. The turn itself (auth,
 // routing, images, failover, barge-in, accounting) is the door-neutral core in turn-core.ts.
+
 import { ChunkEncoder, CompletionAggregator, newResponseIdentity } from '../openai/chunks';
+import type { ChatRequest } from '../openai/schema';
 import { SSE_DONE, sseData, sseError } from '../openai/sse';
 import { parseChatRequest } from './parse';
 import { createTurnHandler, type TurnDeps, type TurnDoor } from './turn-core';
@@ -14,8 +16,9 @@ export function isChatPath(path: string): boolean {
   return CHAT_PATHS.has(path.replace(/\/+$/, ''));
 }
 
-export const chatCompletionsDoor: TurnDoor = {
+export const chatCompletionsDoor: TurnDoor<ChatRequest> = {
   parse: parseChatRequest,
+  chatRequest: (request) => request,
 
   streamEncoder(request, createdAtMs) {
     const chunks = new ChunkEncoder(

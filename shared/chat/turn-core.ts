@@ -7,11 +7,11 @@
 //
 // and ends in exactly one turn record (turn-record.ts), whatever happens.
 //
-// DOORS. A door (`TurnDoor`) is the mapping in and out for one API: `parse` turns its body into
-// the internal ChatRequest (an ApiError naming the field when it cannot); `streamEncoder` gives,
-// per streamed turn, the frames for the start (and buffer words), for each StreamEvent, for the
-// end, and for an error after the 200 was sent; `replyBuilder` folds a non-streamed turn into the
-// door's JSON body. Everything else (auth, size limit, superseding, routing, image context, budgets,
+// DOORS. A door (`TurnDoor<P>`) is the mapping in and out for one API: `parse` reads its body
+// into its own parsed form P (an ApiError naming the field when it cannot), `chatRequest` maps P
+// to the internal ChatRequest the core runs; `streamEncoder(P)` gives, per streamed turn, the
+// frames for the start (and buffer words), for each StreamEvent, for the end, and for an error
+// after the 200 was sent; `replyBuilder(P)` folds a non-streamed turn into the door's JSON body. Everything else (auth, size limit, superseding, routing, image context, budgets,
 // failover, idle timeout, barge-in, partial usage, logs, the record) is here, once. Errors before
 // the stream are OpenAI error objects for every door (both OpenAI APIs use them). A door plugs in
 // with `createTurnHandler(deps, door)`; shared/chat/handler.ts is the Chat Completions door.
@@ -54,18 +54,21 @@ import { clientDisconnected, type TurnAborted, turnAbortOf } from './turn-abort'
 import type { TurnEnricher } from './turn-enricher';
 import { newTurnFacts, type TurnFacts, type TurnRecord, turnRecord } from './turn-record';
 
-/** One API dialect over the turn core: its request in, its answer out. */
-export interface TurnDoor {
-  /** The body as the internal request; throws an ApiError (400, the field named) when it cannot. */
-  parse(body: Buffer): ChatRequest;
-  /**
-   * Frames of one streamed answer; `createdAtMs` is when the answer's identity is made. `parsed`
-   * is the very object `parse` returned (before session images and the loop), for a door that
-   * echoes request fields the internal request does not carry (the Responses door's metadata).
-   */
-  streamEncoder(request: ChatRequest, createdAtMs: number, parsed: ChatRequest): TurnStreamEncoder;
-  /** The body of one non-streamed answer; `parsed` as for `streamEncoder`. */
-  replyBuilder(request: ChatRequest, createdAtMs: number, parsed: ChatRequest): TurnReplyBuilder;
+/**
+ * One API dialect over the turn core: its request in, its answer out. `P` is the door's own
+ * parsed body, handed back to its encoders (so a door can echo what the internal request does
+ * not carry, e.g. the Responses API's `instructions` or `metadata`); the Chat Completions door's
+ * P is the ChatRequest itself.
+ */
+export interface TurnDoor<P = ChatRequest> {
+  /** The body, parsed; throws an ApiError (400, the field named) when it cannot. */
+  parse(body: Buffer): P;
+  /** The internal request the parsed body asks for. */
+  chatRequest(parsed: P): ChatRequest;
+  /** Frames of one streamed answer; `createdAtMs` is when the answer's identity is made. */
+  streamEncoder(parsed: P, createdAtMs: number): TurnStreamEncoder;
+  /** The body of one non-streamed answer. */
+  replyBuilder(parsed: P, createdAtMs: number): TurnReplyBuilder;
 }
 
 /**
@@ -138,23 +141,24 @@ export interface TurnDeps {
 
 /** A turn past admission: what it asks, where it goes, and how each target gets its images. */
 interface Admitted {
-  /** What the door's parse returned. */
-  parsed: ChatRequest;
   request: ChatRequest;
   route: Route;
   prepare?: (t: RouteTarget, r: ChatRequest) => Promise<ChatRequest>;
 }
 
-export function createTurnHandler(deps: TurnDeps, door: TurnDoor) {
+export function createTurnHandler<P>(deps: TurnDeps, door: TurnDoor<P>) {
+  const now = deps.now ?? Date.now;
   return async function handleTurn(http: HttpRequest, hostSignal: AbortSignal): Promise<HttpResponse> {
     const turn = new Turn(deps, hostSignal);
-    let admitted: Admitted;
+    let admitted: Admitted & { parsed: P };
     try {
       admitted = await turn.admit(http, door);
     } catch (err) {
       return turn.refused(err);
     }
-    return admitted.request.stream === true ? turn.stream(admitted, door) : turn.reply(admitted, door);
+    return admitted.request.stream === true
+      ? turn.stream(admitted, door.streamEncoder(admitted.parsed, now()))
+      : turn.reply(admitted, door.replyBuilder(admitted.parsed, now()));
   };
 }
 
@@ -190,14 +194,15 @@ class Turn {
   }
 
   /** Every step before the first upstream call; throws what refuses the turn. */
-  async admit(http: HttpRequest, door: TurnDoor): Promise<Admitted> {
+  async admit<P>(http: HttpRequest, door: TurnDoor<P>): Promise<Admitted & { parsed: P }> {
     this.authorize(http);
     const parsed = door.parse(http.body);
-    this.facts.requestedModel = parsed.model;
-    this.facts.stream = parsed.stream === true;
-    this.watch(parsed, http);
-    const route = this.route(parsed);
-    const { request, prepare } = await this.resolveContext(parsed, http);
+    const asked = door.chatRequest(parsed);
+    this.facts.requestedModel = asked.model;
+    this.facts.stream = asked.stream === true;
+    this.watch(asked, http);
+    const route = this.route(asked);
+    const { request, prepare } = await this.resolveContext(asked, http);
     await this.deps.admitTurn?.(this.facts.sessionId);
     const first = this.deps.loop?.begin ? this.deps.loop.begin(request, route) : request;
     return { parsed, request: first, route, ...(prepare ? { prepare } : {}) };
@@ -237,10 +242,7 @@ class Turn {
     return route;
   }
 
-  private async resolveContext(
-    request: ChatRequest,
-    http: HttpRequest,
-  ): Promise<Omit<Admitted, 'route' | 'parsed'>> {
+  private async resolveContext(request: ChatRequest, http: HttpRequest): Promise<Omit<Admitted, 'route'>> {
     const enricher = this.deps.enricher;
     if (!enricher) return { request };
     const contextStart = this.now();
@@ -299,8 +301,7 @@ class Turn {
   }
 
   /** A non-streamed turn: one JSON body, or an error object. */
-  async reply(admitted: Admitted, door: TurnDoor): Promise<HttpResponse> {
-    const builder = door.replyBuilder(admitted.request, this.now(), admitted.parsed);
+  async reply(admitted: Admitted, builder: TurnReplyBuilder): Promise<HttpResponse> {
     try {
       const leg = await this.firstLeg(admitted);
       for await (const event of this.events(leg)) {
@@ -324,8 +325,7 @@ class Turn {
    * and such a failure becomes the door's error frames (failover still works: the buffer words
    * belong to no provider).
    */
-  async stream(admitted: Admitted, door: TurnDoor): Promise<HttpResponse> {
-    const encoder = door.streamEncoder(admitted.request, this.now(), admitted.parsed);
+  async stream(admitted: Admitted, encoder: TurnStreamEncoder): Promise<HttpResponse> {
     const headers = { ...SSE_HEADERS, 'x-request-id': this.requestId };
     const bufferWords = admitted.route.bufferWords;
     if (bufferWords)

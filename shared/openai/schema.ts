@@ -61,7 +61,13 @@ const functionToolSchema = z.object({
   type: z.literal('function'),
   function: z.object({
     name: z.string().min(1),
-    description: z.string().optional(),
+    // OpenAI accepts `description: null` (some agent builders send it for tools without one);
+    // read as absent, so no provider is sent a null.
+    description: z
+      .string()
+      .nullish()
+      .transform((d) => d ?? undefined)
+      .optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
     strict: z.boolean().nullish(),
   }),

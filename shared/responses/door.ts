@@ -2,44 +2,19 @@
 // and out named `response.*` SSE events ending in response.completed, or one `response` object.
 // The turn itself is the door-neutral core (shared/chat/turn-core.ts), as for chat completions.
 import { createTurnHandler, type TurnDeps, type TurnDoor } from '../chat/turn-core';
-import type { ChatRequest } from '../openai/schema';
 import { newResponsesIdentity, ResponsesAggregator, ResponsesStreamEncoder } from './events';
-import { parseResponsesRequest, type ResponsesEcho } from './request';
+import { parseResponsesRequest, type ResponsesTurn } from './request';
 
-/**
- * What each parsed request echoes back, keyed by the object `parse` returned (the core hands it
- * back as `parsed`). Weak: an entry lives exactly as long as its turn's request.
- */
-const echoes = new WeakMap<ChatRequest, ResponsesEcho>();
+/** The parsed body is the internal request plus what the reply echoes (instructions, metadata). */
+export const responsesDoor: TurnDoor<ResponsesTurn> = {
+  parse: parseResponsesRequest,
 
-/** Only reachable if the core handed back an object this door did not parse: echo the request. */
-function echoOf(parsed: ChatRequest): ResponsesEcho {
-  return (
-    echoes.get(parsed) ?? {
-      instructions: null,
-      metadata: {},
-      tools: [],
-      toolChoice: 'auto',
-      temperature: parsed.temperature ?? null,
-      topP: parsed.top_p ?? null,
-      maxOutputTokens: parsed.max_completion_tokens ?? null,
-      parallelToolCalls: parsed.parallel_tool_calls ?? true,
-      user: parsed.user ?? undefined,
-    }
-  );
-}
+  chatRequest: (turn) => turn.request,
 
-export const responsesDoor: TurnDoor = {
-  parse(body) {
-    const { request, echo } = parseResponsesRequest(body);
-    echoes.set(request, echo);
-    return request;
-  },
-
-  streamEncoder(request, createdAtMs, parsed) {
+  streamEncoder(turn, createdAtMs) {
     const events = new ResponsesStreamEncoder(
-      newResponsesIdentity(request.model, createdAtMs),
-      echoOf(parsed),
+      newResponsesIdentity(turn.request.model, createdAtMs),
+      turn.echo,
     );
     /**
      * response.created and response.in_progress. With buffer words they go out at once, with the
@@ -67,8 +42,8 @@ export const responsesDoor: TurnDoor = {
     };
   },
 
-  replyBuilder(request, createdAtMs, parsed) {
-    const reply = new ResponsesAggregator(newResponsesIdentity(request.model, createdAtMs), echoOf(parsed));
+  replyBuilder(turn, createdAtMs) {
+    const reply = new ResponsesAggregator(newResponsesIdentity(turn.request.model, createdAtMs), turn.echo);
     return { add: (event) => reply.add(event), body: () => reply.result() };
   },
 };

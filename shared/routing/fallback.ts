@@ -1,7 +1,8 @@
 // Opens a stream for a turn over the ordered targets of its route: skips open breakers, retries
 // what is retryable with jittered backoff (honouring retry-after), fails over on errors and on a
 // first-byte timeout, optionally hedges. Everything here happens BEFORE the first upstream byte
-// reaches the client; once a stream is returned, the provider is fixed for the turn.
+// reaches the client; once a stream is returned, the provider is fixed for the turn. This file is
+// the runner (attempts, timers, aborts, breaker reports); every decision is fallback-policy.ts.
 import { inBackground } from '../background';
 import { UpstreamError } from '../errors';
 import type { ChatRequest } from '../openai/schema';
@@ -9,12 +10,21 @@ import type { Providers } from '../providers/registry';
 import type { StreamEvent } from '../providers/types';
 import {
   countsAsFailure,
-  isLocalFailure,
   LOCAL_INTERNAL_ERROR,
   localRequestError,
   toUpstreamError,
 } from '../providers/upstream-error';
 import type { Admission, BreakerLike } from './breaker-types';
+import {
+  afterFailure,
+  firstByteTimeoutMs,
+  hedgeDueAt,
+  skipRefused,
+  skipUnusable,
+  type TargetFailure,
+  type TargetSkip,
+  turnFailure,
+} from './fallback-policy';
 import { type Route, type RouteTarget, targetModel } from './routes';
 
 export interface FallbackSettings {
@@ -129,125 +139,156 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Jittered exponential backoff; a server's retry-after wins when it asks for longer. */
-export function backoffMs(
-  retry: number,
-  s: FallbackSettings,
-  retryAfterMs: number | undefined,
-  random: () => number,
-): number {
-  const exp = Math.min(s.backoffMaxMs, s.backoffBaseMs * 2 ** (retry - 1));
-  const jittered = exp / 2 + random() * (exp / 2);
-  return retryAfterMs !== undefined ? Math.max(retryAfterMs, jittered) : jittered;
+export function openStream(route: Route, request: ChatRequest, deps: FallbackDeps): Promise<OpenStream> {
+  return new Opening(route, request, deps).run();
 }
 
-export async function openStream(
-  route: Route,
-  request: ChatRequest,
-  deps: FallbackDeps,
-): Promise<OpenStream> {
-  const now = deps.now ?? Date.now;
-  const random = deps.random ?? Math.random;
-  const { settings, breaker, providers } = deps;
-  const t0 = now();
-  const deadline = t0 + settings.turnBudgetMs;
-  const attempts: AttemptRecord[] = [];
-  const failures: { target: string; detail: string; error?: UpstreamError }[] = [];
-  const running = new Map<number, Running>();
-  let nextTarget = 0;
-  let keySeq = 0;
-  let hedged = false;
+/** One turn's opening: the attempts it started, and what became of each. */
+class Opening {
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly t0: number;
+  private readonly deadline: number;
+  private readonly attempts: AttemptRecord[] = [];
+  private readonly failures: TargetFailure[] = [];
+  private readonly running = new Map<number, Running>();
+  private nextTarget = 0;
+  private keySeq = 0;
+  private hedged = false;
 
-  const firstByteTimeout = (t: RouteTarget) =>
-    Math.max(
-      1,
-      Math.min(
-        t.options.firstByteTimeoutMs ?? route.firstByteTimeoutMs ?? settings.firstByteTimeoutMs,
-        deadline - now(),
-      ),
+  constructor(
+    private readonly route: Route,
+    private readonly request: ChatRequest,
+    private readonly deps: FallbackDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.t0 = this.now();
+    this.deadline = this.t0 + deps.settings.turnBudgetMs;
+  }
+
+  async run(): Promise<OpenStream> {
+    await this.launchNext(false);
+    while (this.running.size > 0) {
+      const next = await this.nextResult();
+      if (next === 'hedge') {
+        this.hedged = true;
+        await this.launchNext(true);
+        continue;
+      }
+      const run = this.running.get(next.key)!;
+      this.running.delete(next.key);
+      const ms = this.now() - run.startedAt;
+      if (next.result.ok) return this.won(run, next.result, ms);
+      const error = next.result.error;
+      const step = afterFailure(
+        {
+          retryable: error.retryable,
+          retryAfterMs: error.retryAfterMs,
+          retry: run.retry,
+          probe: run.admission.probe,
+        },
+        {
+          now: this.now(),
+          deadline: this.deadline,
+          aborted: this.deps.signal.aborted,
+          othersRunning: this.running.size,
+          targetsLeft: this.nextTarget < this.route.targets.length,
+        },
+        this.deps.settings,
+        this.random,
+      );
+      if (step.kind === 'stop') {
+        // Every attempt still running (a hedge, a retry in its backoff) is being aborted through
+        // the same signal; the record names them all.
+        for (const r of [run, ...this.running.values()]) {
+          const rMs = r === run ? ms : this.now() - r.startedAt;
+          this.attempts.push({
+            target: r.target.id,
+            outcome: 'aborted',
+            retry: r.retry,
+            hedge: r.hedge,
+            ms: rMs,
+          });
+        }
+        break;
+      }
+      this.recordFailure(run, error, ms);
+      if (step.kind === 'retry') {
+        this.start(run.target, run.admission, run.retry + 1, step.delayMs, run.hedge);
+        continue;
+      }
+      this.failures.push({ target: run.target.id, detail: error.message, error });
+      if (step.kind === 'fail_over') await this.launchNext(false);
+    }
+    if (this.deps.signal.aborted) {
+      throw new AllTargetsFailedError('client disconnected', { errorClass: 'aborted' }, this.attempts);
+    }
+    const failure = turnFailure(this.route, this.failures, this.now() >= this.deadline);
+    throw new AllTargetsFailedError(failure.message, failure.opts, this.attempts);
+  }
+
+  /** The first attempt to finish, or 'hedge' when the hedge is due first. */
+  private async nextResult(): Promise<{ key: number; result: Started } | 'hedge'> {
+    const running = [...this.running.values()];
+    const hedgeAt = hedgeDueAt(
+      this.route.hedgeAfterMs,
+      this.hedged,
+      running,
+      this.nextTarget < this.route.targets.length,
     );
+    let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+    const hedgeDue =
+      hedgeAt === undefined
+        ? undefined
+        : new Promise<'hedge'>((resolve) => {
+            hedgeTimer = setTimeout(() => resolve('hedge'), Math.max(0, hedgeAt - this.now()));
+          });
+    try {
+      return await Promise.race([...running.map((r) => r.done), ...(hedgeDue ? [hedgeDue] : [])]);
+    } finally {
+      clearTimeout(hedgeTimer);
+    }
+  }
 
-  function start(
+  /** Starts the next target the policy does not skip; false when none is left. */
+  private async launchNext(hedge: boolean): Promise<boolean> {
+    const { route, deps } = this;
+    while (this.nextTarget < route.targets.length && this.now() < this.deadline && !deps.signal.aborted) {
+      const target = route.targets[this.nextTarget++]!;
+      const unusable = skipUnusable(deps.providers.get(target.provider));
+      if (unusable) {
+        this.skip(target, unusable, hedge);
+        continue;
+      }
+      const admission = await deps.breaker.admit(target.id);
+      const refused = skipRefused(admission);
+      if (refused) {
+        this.skip(target, refused, hedge);
+        continue;
+      }
+      this.start(target, admission, 0, 0, hedge);
+      return true;
+    }
+    return false;
+  }
+
+  private skip(target: RouteTarget, skip: TargetSkip, hedge: boolean): void {
+    this.attempts.push({ target: target.id, outcome: skip.outcome, retry: 0, hedge, ms: 0 });
+    this.failures.push({ target: target.id, detail: skip.detail });
+  }
+
+  private start(
     target: RouteTarget,
     admission: Admission,
     retry: number,
     delayMs: number,
     hedge: boolean,
   ): void {
-    const provider = providers.get(target.provider)!;
+    const key = this.keySeq++;
     const ctrl = new AbortController();
-    // The turn's signal stays linked to the attempt for as long as it runs: through the backoff
-    // sleep, the wait for the first event and, for the winner, the whole stream (until settle),
-    // so a client that hangs up stops the upstream wherever the turn is.
-    const onClientAbort = () => ctrl.abort(deps.signal.reason);
-    const detach = () => deps.signal.removeEventListener('abort', onClientAbort);
-    if (deps.signal.aborted) ctrl.abort(deps.signal.reason);
-    else deps.signal.addEventListener('abort', onClientAbort, { once: true });
-    const key = keySeq++;
-    const run = async (): Promise<Started> => {
-      await sleep(delayMs, ctrl.signal);
-      if (ctrl.signal.aborted) {
-        detach();
-        return { ok: false, error: toUpstreamError(ctrl.signal.reason, target.provider, ctrl.signal) };
-      }
-      const timeoutMs = firstByteTimeout(target);
-      const timer = setTimeout(() => {
-        ctrl.abort(
-          new UpstreamError(`${target.id} sent nothing within the ${timeoutMs} ms first-byte timeout`, {
-            status: 504,
-            errorClass: 'first_byte_timeout',
-            code: 'upstream_first_byte_timeout',
-          }),
-        );
-      }, timeoutMs);
-      let won = false;
-      // Some upstream calls cannot be interrupted promptly; the abort promise makes sure a
-      // timeout or a cancelled hedge settles this attempt at once anyway.
-      const aborted = new Promise<never>((_, reject) => {
-        if (ctrl.signal.aborted) reject(ctrl.signal.reason);
-        ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason), { once: true });
-      });
-      let it: AsyncIterator<StreamEvent> | undefined;
-      try {
-        // Image delivery for this target is our own work: its failure is never the target's.
-        const prepared = deps.prepareRequest
-          ? await Promise.race([
-              deps.prepareRequest(target, request).catch((err: unknown) => {
-                throw localRequestError(err, target.provider);
-              }),
-              aborted,
-            ])
-          : request;
-        it = provider
-          .stream({
-            model: targetModel(target, request.model),
-            request: prepared,
-            signal: ctrl.signal,
-            overrides: target.options,
-          })
-          [Symbol.asyncIterator]();
-        const r = await Promise.race([it.next(), aborted]);
-        if (r.done) {
-          throw new UpstreamError(`${target.id} returned an empty response`, {
-            errorClass: 'empty_response',
-            retryable: true,
-            code: 'upstream_empty_response',
-          });
-        }
-        won = true;
-        return { ok: true, first: r.value, it, ctrl, detach };
-      } catch (err) {
-        ctrl.abort(err);
-        void it?.return?.().catch(() => {});
-        return { ok: false, error: toUpstreamError(err, target.provider, ctrl.signal) };
-      } finally {
-        clearTimeout(timer);
-        if (!won) detach();
-        aborted.catch(() => {});
-      }
-    };
-    const startedAt = now();
-    running.set(key, {
+    const startedAt = this.now();
+    this.running.set(key, {
       key,
       target,
       admission,
@@ -255,104 +296,88 @@ export async function openStream(
       hedge,
       startedAt,
       ctrl,
-      done: run().then((result) => ({ key, result })),
+      done: this.attempt(target, ctrl, delayMs).then((result) => ({ key, result })),
     });
   }
 
-  async function launchNext(hedge: boolean): Promise<boolean> {
-    while (nextTarget < route.targets.length && now() < deadline && !deps.signal.aborted) {
-      const target = route.targets[nextTarget++]!;
-      const provider = providers.get(target.provider);
-      if (!provider?.configured) {
-        attempts.push({ target: target.id, outcome: 'skipped_unconfigured', retry: 0, hedge, ms: 0 });
-        failures.push({
-          target: target.id,
-          detail: provider ? 'not configured (no API key, or disabled)' : 'unknown provider',
-        });
-        continue;
-      }
-      const admission = await breaker.admit(target.id);
-      if (!admission.allowed) {
-        attempts.push({ target: target.id, outcome: 'skipped_open', retry: 0, hedge, ms: 0 });
-        const until = admission.retryAtMs ? ` until ${new Date(admission.retryAtMs).toISOString()}` : '';
-        failures.push({ target: target.id, detail: `circuit ${admission.state}${until}` });
-        continue;
-      }
-      start(target, admission, 0, 0, hedge);
-      return true;
+  /** One attempt: backoff, per-target request, the call, and its first event within the timeout. */
+  private async attempt(target: RouteTarget, ctrl: AbortController, delayMs: number): Promise<Started> {
+    const { deps, request } = this;
+    const provider = deps.providers.get(target.provider)!;
+    // The turn's signal stays linked to the attempt for as long as it runs: through the backoff
+    // sleep, the wait for the first event and, for the winner, the whole stream (until settle),
+    // so a client that hangs up stops the upstream wherever the turn is. One listener per
+    // attempt, none per event.
+    const onClientAbort = () => ctrl.abort(deps.signal.reason);
+    const detach = () => deps.signal.removeEventListener('abort', onClientAbort);
+    if (deps.signal.aborted) ctrl.abort(deps.signal.reason);
+    else deps.signal.addEventListener('abort', onClientAbort, { once: true });
+
+    await sleep(delayMs, ctrl.signal);
+    if (ctrl.signal.aborted) {
+      detach();
+      return { ok: false, error: toUpstreamError(ctrl.signal.reason, target.provider, ctrl.signal) };
     }
-    return false;
+    const timeoutMs = firstByteTimeoutMs(target, this.route, deps.settings, this.deadline - this.now());
+    const timer = setTimeout(() => {
+      ctrl.abort(
+        new UpstreamError(`${target.id} sent nothing within the ${timeoutMs} ms first-byte timeout`, {
+          status: 504,
+          errorClass: 'first_byte_timeout',
+          code: 'upstream_first_byte_timeout',
+        }),
+      );
+    }, timeoutMs);
+    let won = false;
+    // Some upstream calls cannot be interrupted promptly; the abort promise makes sure a
+    // timeout or a cancelled hedge settles this attempt at once anyway.
+    const aborted = new Promise<never>((_, reject) => {
+      if (ctrl.signal.aborted) reject(ctrl.signal.reason);
+      ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason), { once: true });
+    });
+    let it: AsyncIterator<StreamEvent> | undefined;
+    try {
+      // Image delivery for this target is our own work: its failure is never the target's.
+      const prepared = deps.prepareRequest
+        ? await Promise.race([
+            deps.prepareRequest(target, request).catch((err: unknown) => {
+              throw localRequestError(err, target.provider);
+            }),
+            aborted,
+          ])
+        : request;
+      it = provider
+        .stream({
+          model: targetModel(target, request.model),
+          request: prepared,
+          signal: ctrl.signal,
+          overrides: target.options,
+        })
+        [Symbol.asyncIterator]();
+      const r = await Promise.race([it.next(), aborted]);
+      if (r.done) {
+        throw new UpstreamError(`${target.id} returned an empty response`, {
+          errorClass: 'empty_response',
+          retryable: true,
+          code: 'upstream_empty_response',
+        });
+      }
+      won = true;
+      return { ok: true, first: r.value, it, ctrl, detach };
+    } catch (err) {
+      ctrl.abort(err);
+      void it?.return?.().catch(() => {});
+      return { ok: false, error: toUpstreamError(err, target.provider, ctrl.signal) };
+    } finally {
+      clearTimeout(timer);
+      if (!won) detach();
+      aborted.catch(() => {});
+    }
   }
 
-  await launchNext(false);
-  while (running.size > 0) {
-    const hedgeAt =
-      route.hedgeAfterMs !== undefined && !hedged && running.size === 1 && nextTarget < route.targets.length
-        ? [...running.values()][0]!.startedAt + route.hedgeAfterMs
-        : undefined;
-    let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
-    const hedgeSignal =
-      hedgeAt === undefined
-        ? undefined
-        : new Promise<'hedge'>((resolve) => {
-            hedgeTimer = setTimeout(() => resolve('hedge'), Math.max(0, hedgeAt - now()));
-          });
-    const winner = await Promise.race([
-      ...[...running.values()].map((r) => r.done),
-      ...(hedgeSignal ? [hedgeSignal] : []),
-    ]);
-    clearTimeout(hedgeTimer);
-    if (winner === 'hedge') {
-      hedged = true;
-      await launchNext(true);
-      continue;
-    }
-    const run = running.get(winner.key)!;
-    running.delete(winner.key);
-    const ms = now() - run.startedAt;
-    const { result } = winner;
-    if (result.ok) {
-      for (const other of running.values()) {
-        other.ctrl.abort(new UpstreamError('hedge lost', { errorClass: 'aborted' }));
-        attempts.push({
-          target: other.target.id,
-          outcome: 'hedge_lost',
-          retry: other.retry,
-          hedge: other.hedge,
-          ms: now() - other.startedAt,
-        });
-      }
-      attempts.push({ target: run.target.id, outcome: 'ok', retry: run.retry, hedge: run.hedge, ms });
-      let settled = false;
-      return {
-        target: run.target,
-        model: targetModel(run.target, request.model),
-        first: result.first,
-        rest: result.it,
-        attempts,
-        firstEventMs: now() - t0,
-        abort: (reason) => result.ctrl.abort(reason),
-        settle(error) {
-          if (settled) return;
-          settled = true;
-          result.detach();
-          if (error && countsAsFailure(error))
-            inBackground(breaker.recordFailure(run.target.id, run.admission, error.errorClass));
-          else if (!error) inBackground(breaker.recordSuccess(run.target.id, run.admission));
-        },
-      };
-    }
-    const error = result.error;
-    if (deps.signal.aborted) {
-      // Every attempt still running (a hedge, a retry in its backoff) is being aborted through
-      // the same signal; the record names them all.
-      for (const r of [run, ...running.values()]) {
-        const rMs = r === run ? ms : now() - r.startedAt;
-        attempts.push({ target: r.target.id, outcome: 'aborted', retry: r.retry, hedge: r.hedge, ms: rMs });
-      }
-      break;
-    }
-    attempts.push({
+  /** The attempt's failure: in the record, to the breaker when it counts, in the log. */
+  private recordFailure(run: Running, error: UpstreamError, ms: number): void {
+    this.attempts.push({
       target: run.target.id,
       outcome: 'failed',
       retry: run.retry,
@@ -362,10 +387,10 @@ export async function openStream(
       ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
     });
     if (countsAsFailure(error))
-      inBackground(breaker.recordFailure(run.target.id, run.admission, error.errorClass));
+      inBackground(this.deps.breaker.recordFailure(run.target.id, run.admission, error.errorClass));
     if (error.errorClass === LOCAL_INTERNAL_ERROR) {
       // Our own bug or an odd value we could not serialize: the client gets a 500, we get the cause.
-      deps.log?.('error', 'request for target could not be prepared', {
+      this.deps.log?.('error', 'request for target could not be prepared', {
         target: run.target.id,
         errorClass: error.errorClass,
         error: error.cause,
@@ -373,84 +398,45 @@ export async function openStream(
           error.cause instanceof Error ? error.cause.stack?.split('\n').slice(0, 6).join('\n') : undefined,
       });
     } else {
-      deps.log?.('warn', 'upstream attempt failed', {
+      this.deps.log?.('warn', 'upstream attempt failed', {
         target: run.target.id,
         errorClass: error.errorClass,
         retry: run.retry,
       });
     }
-    // A half-open probe is a single request: its failure has just re-opened the breaker, so
-    // another try would be a second probe. Fail over instead.
-    if (error.retryable && !run.admission.probe && run.retry < settings.maxRetriesPerTarget) {
-      const delay = backoffMs(run.retry + 1, settings, error.retryAfterMs, random);
-      if (now() + delay < deadline) {
-        start(run.target, run.admission, run.retry + 1, delay, run.hedge);
-        continue;
-      }
+  }
+
+  /** The winner's stream, every other attempt stopped as a lost hedge. */
+  private won(run: Running, result: Extract<Started, { ok: true }>, ms: number): OpenStream {
+    const { breaker } = this.deps;
+    for (const other of this.running.values()) {
+      other.ctrl.abort(new UpstreamError('hedge lost', { errorClass: 'aborted' }));
+      this.attempts.push({
+        target: other.target.id,
+        outcome: 'hedge_lost',
+        retry: other.retry,
+        hedge: other.hedge,
+        ms: this.now() - other.startedAt,
+      });
     }
-    failures.push({ target: run.target.id, detail: error.message, error });
-    if (running.size === 0) await launchNext(false);
-  }
-
-  if (deps.signal.aborted) {
-    throw new AllTargetsFailedError('client disconnected', { errorClass: 'aborted' }, attempts);
-  }
-  throw allFailed(route, failures, attempts, now() >= deadline);
-}
-
-function allFailed(
-  route: Route,
-  failures: { target: string; detail: string; error?: UpstreamError }[],
-  attempts: AttemptRecord[],
-  budgetSpent: boolean,
-): AllTargetsFailedError {
-  const summary = failures.map((f) => `${f.target}: ${f.detail}`).join('; ');
-  const errors = failures.map((f) => f.error).filter((e): e is UpstreamError => e !== undefined);
-  const prefix = `No provider could answer model route "${route.name}"`;
-  if (errors.length === 0) {
-    return new AllTargetsFailedError(
-      `${prefix}: every target is unavailable (${summary || 'no targets'}).`,
-      { status: 503, errorClass: 'all_targets_unavailable', code: 'all_targets_unavailable' },
-      attempts,
-    );
-  }
-  const all = (pred: (e: UpstreamError) => boolean) =>
-    errors.length === failures.length && errors.every(pred);
-  // Nothing reached an upstream: the caller's request (its 400, field named) or our own failure.
-  if (all(isLocalFailure)) {
-    const ours = errors.find((e) => e.errorClass === LOCAL_INTERNAL_ERROR);
-    const first = ours ?? errors[0]!;
-    return new AllTargetsFailedError(
-      ours ? 'Internal server error while preparing the upstream request.' : first.message,
-      {
-        status: ours ? 500 : 400,
-        errorClass: first.errorClass,
-        code: first.code ?? 'internal_error',
-        param: ours ? null : first.param,
-        cause: first.cause,
+    this.attempts.push({ target: run.target.id, outcome: 'ok', retry: run.retry, hedge: run.hedge, ms });
+    let settled = false;
+    return {
+      target: run.target,
+      model: targetModel(run.target, this.request.model),
+      first: result.first,
+      rest: result.it,
+      attempts: this.attempts,
+      firstEventMs: this.now() - this.t0,
+      abort: (reason) => result.ctrl.abort(reason),
+      settle(error) {
+        if (settled) return;
+        settled = true;
+        result.detach();
+        if (error && countsAsFailure(error))
+          inBackground(breaker.recordFailure(run.target.id, run.admission, error.errorClass));
+        else if (!error) inBackground(breaker.recordSuccess(run.target.id, run.admission));
       },
-      attempts,
-    );
+    };
   }
-  if (all((e) => e.status === 400)) {
-    return new AllTargetsFailedError(
-      `${prefix}: ${summary}`,
-      { status: 400, errorClass: 'http_4xx_request', code: 'upstream_invalid_request' },
-      attempts,
-    );
-  }
-  if (all((e) => e.status === 429)) {
-    const wait = Math.max(...errors.map((e) => e.retryAfterMs ?? 1000));
-    return new AllTargetsFailedError(
-      `${prefix}: ${summary}`,
-      { status: 429, errorClass: 'http_429', code: 'upstream_rate_limited', retryAfterMs: wait },
-      attempts,
-    );
-  }
-  const timeouts = errors.every((e) => e.status === 504);
-  return new AllTargetsFailedError(
-    `${prefix}${budgetSpent ? ' within the turn budget' : ''}: ${summary}`,
-    { status: timeouts ? 504 : 502, errorClass: 'all_targets_failed', code: 'all_targets_failed' },
-    attempts,
-  );
 }

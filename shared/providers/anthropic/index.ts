@@ -3,6 +3,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { isProviderConfigured, type ProviderConfig } from '../../config';
 import { UpstreamError } from '../../errors';
+import { silentLogger } from '../../observability/log';
+import { callSettings, DroppedSettings, samplingSettings } from '../call-settings';
 import { type SdkProviderOptions, sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { sendUpstreamRequest } from '../upstream-error';
@@ -24,6 +26,7 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
   // to the routing layer. The SDK is loaded on first use (or by warm()) so bundles whose routes
   // never reach Anthropic do not pay for evaluating it at cold start.
   const apiKey = cfg.apiKey;
+  const dropped = new DroppedSettings(opts.log ?? silentLogger, cfg.name);
   let client: Promise<Anthropic> | undefined;
   const getClient = (key: string) =>
     (client ??= import('@anthropic-ai/sdk').then(
@@ -57,8 +60,13 @@ export function createAnthropicProvider(cfg: ProviderConfig, opts: AnthropicProv
         async () => {
           const body = toAnthropicRequest(call.request, call.model, {
             defaultMaxTokens: opts.defaultMaxTokens,
-            maxTokens: call.overrides?.maxTokens,
+            ...call.overrides,
           });
+          dropped.note(
+            samplingSettings(callSettings(call.request, call.overrides)),
+            'API version 2026-10-21 refuses sampling parameters',
+            call.model,
+          );
           const sdk = await getClient(apiKey);
           return sdk.messages.create(body, { signal: call.signal });
         },

@@ -1,14 +1,14 @@
 // The validated OpenAI chat request -> an Anthropic streaming Messages request. Pure.
 import type { MessageCreateParamsStreaming } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatRequest } from '../../openai/schema';
+import { callSettings } from '../call-settings';
+import type { TargetCall } from '../types';
 import { toAnthropicPrompt } from './messages';
 import { toAnthropicToolChoice, toAnthropicTools } from './tools';
 
-export interface AnthropicRequestOptions {
+export interface AnthropicRequestOptions extends NonNullable<TargetCall['overrides']> {
   /** Used when neither the client nor the route sets a limit: Anthropic requires one. */
   defaultMaxTokens: number;
-  /** The route's limit for this target; the client's own value wins. */
-  maxTokens?: number;
 }
 
 function stopSequences(stop: ChatRequest['stop']): string[] {
@@ -18,9 +18,11 @@ function stopSequences(stop: ChatRequest['stop']): string[] {
 }
 
 /**
- * `temperature` and `top_p` are never sent: the API version this SDK speaks (2026-10-21)
- * answers 400 to any sampling parameter, and the SDK no longer declares them. OpenAI-only
- * fields (seed, penalties, response_format, n) have no Anthropic counterpart and are dropped.
+ * The token limit follows the one rule for all providers (call-settings.ts). `temperature` and
+ * `top_p` are never sent: the API version this SDK speaks (2026-10-21) answers 400 to any
+ * sampling parameter at any value, alone or together, and the SDK no longer declares them (the
+ * provider logs the drop once, at debug). OpenAI-only fields (seed, penalties, response_format,
+ * n) have no Anthropic counterpart and are dropped.
  */
 export function toAnthropicRequest(
   request: ChatRequest,
@@ -35,8 +37,7 @@ export function toAnthropicRequest(
   const userId = request.user ?? request.user_id;
   return {
     model,
-    max_tokens:
-      request.max_completion_tokens ?? request.max_tokens ?? opts.maxTokens ?? opts.defaultMaxTokens,
+    max_tokens: callSettings(request, opts).maxTokens ?? opts.defaultMaxTokens,
     ...(system.length > 0 ? { system } : {}),
     messages,
     ...(tools.length > 0 ? { tools } : {}),

@@ -2,18 +2,17 @@
 import type OpenAI from 'openai';
 import type { ProviderConfig } from '../../config';
 import { isProviderConfigured } from '../../config';
+import { silentLogger } from '../../observability/log';
+import { callSettings, DroppedSettings, samplingSettings } from '../call-settings';
 import { type SdkProviderOptions, sdkClientOptions } from '../sdk-logger';
 import type { Provider, StreamEvent, TargetCall } from '../types';
 import { sendUpstreamRequest, toUpstreamError } from '../upstream-error';
-import { toOpenAIRequest } from './request';
+import { dropsSampling, toOpenAIRequest } from './request';
 import { openaiChunksToEvents } from './stream';
 
-export interface OpenAIProviderOptions extends SdkProviderOptions {
-  maxTokens?: number;
-}
-
-export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOptions): Provider {
+export function createOpenAIProvider(cfg: ProviderConfig, opts: SdkProviderOptions): Provider {
   const dialect = cfg.kind === 'openai' ? 'openai' : 'compatible';
+  const dropped = new DroppedSettings(opts.log ?? silentLogger, cfg.name);
   // The SDK is loaded on first use (or by warm()), so a bundle that routes nowhere near OpenAI
   // never pays for evaluating it. Retries and failover belong to the routing layer, so the SDK
   // never retries on its own.
@@ -39,6 +38,10 @@ export function createOpenAIProvider(cfg: ProviderConfig, opts: OpenAIProviderOp
       // body, the SDK's own checks); sendUpstreamRequest tells it apart from the upstream's doing.
       const upstream = await sendUpstreamRequest(cfg.name, call.signal, async () => {
         const body = toOpenAIRequest(call.request, call.model, { dialect, ...call.overrides });
+        if (dropsSampling(call.model, dialect)) {
+          const settings = samplingSettings(callSettings(call.request, call.overrides));
+          dropped.note(settings, 'reasoning models refuse sampling parameters', call.model);
+        }
         const sdk = await getClient();
         return sdk.chat.completions.create(body, { signal: call.signal });
       });

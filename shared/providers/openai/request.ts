@@ -1,12 +1,12 @@
 // ChatRequest -> the body we send to OpenAI or an OpenAI-compatible server. Pure.
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { ChatMessage, ChatRequest } from '../../openai/schema';
+import { callSettings } from '../call-settings';
+import type { TargetCall } from '../types';
 
-export interface OpenAIRequestOptions {
+export interface OpenAIRequestOptions extends NonNullable<TargetCall['overrides']> {
   /** OpenAI itself takes max_completion_tokens; many compatible servers only know max_tokens. */
   dialect: 'openai' | 'compatible';
-  maxTokens?: number;
-  temperature?: number;
 }
 
 /**
@@ -44,12 +44,18 @@ function toUpstreamMessage(m: ChatMessage): ChatCompletionCreateParamsStreaming[
   }
 }
 
+/** Whether the call leaves out temperature and top_p (OpenAI's reasoning models refuse them). */
+export function dropsSampling(model: string, dialect: OpenAIRequestOptions['dialect']): boolean {
+  return dialect === 'openai' && isReasoningModel(model);
+}
+
 export function toOpenAIRequest(
   req: ChatRequest,
   model: string,
   opts: OpenAIRequestOptions,
 ): ChatCompletionCreateParamsStreaming {
-  const reasoning = opts.dialect === 'openai' && isReasoningModel(model);
+  const reasoning = dropsSampling(model, opts.dialect);
+  const settings = callSettings(req, opts);
   const body: ChatCompletionCreateParamsStreaming = {
     model,
     messages: req.messages.map(toUpstreamMessage),
@@ -57,15 +63,13 @@ export function toOpenAIRequest(
     // Always ask for usage: accounting needs it even when the client did not ask.
     stream_options: { include_usage: true },
   };
-  const maxTokens = opts.maxTokens ?? req.max_completion_tokens ?? req.max_tokens ?? undefined;
-  if (maxTokens !== undefined) {
-    if (opts.dialect === 'openai') body.max_completion_tokens = maxTokens;
-    else body.max_tokens = maxTokens;
+  if (settings.maxTokens !== undefined) {
+    if (opts.dialect === 'openai') body.max_completion_tokens = settings.maxTokens;
+    else body.max_tokens = settings.maxTokens;
   }
-  const temperature = opts.temperature ?? req.temperature ?? undefined;
   if (!reasoning) {
-    if (temperature !== undefined) body.temperature = temperature;
-    if (req.top_p != null) body.top_p = req.top_p;
+    if (settings.temperature !== undefined) body.temperature = settings.temperature;
+    if (settings.topP !== undefined) body.top_p = settings.topP;
     if (req.presence_penalty != null) body.presence_penalty = req.presence_penalty;
     if (req.frequency_penalty != null) body.frequency_penalty = req.frequency_penalty;
   }

@@ -236,7 +236,11 @@ describe('ElevenLabs-shaped requests', () => {
           parameters: { type: 'object', properties: { language: { type: 'string' } } },
         },
       },
-      { type: 'function', function: { name: 'skip_turn', parameters: { type: 'object', properties: {} } } },
+      // Tools without a description may come with `description: null`, which OpenAI accepts.
+      {
+        type: 'function',
+        function: { name: 'skip_turn', description: null, parameters: { type: 'object', properties: {} } },
+      },
     ],
     some_future_field: { x: 1 },
   };
@@ -259,6 +263,10 @@ describe('ElevenLabs-shaped requests', () => {
       'language_detection',
       'skip_turn',
     ]);
+    // A null description is no description: no upstream is sent a null.
+    expect((sent.tools as { function: Record<string, unknown> }[])[2]!.function).not.toHaveProperty(
+      'description',
+    );
   });
 
   test('the same request twice gives two complete answers and identical upstream bodies', async () => {
@@ -273,27 +281,35 @@ describe('ElevenLabs-shaped requests', () => {
     expect(r1!.body).toEqual(r2!.body);
   });
 
-  test('history with earlier tool calls and tool results is forwarded faithfully', async () => {
-    const history = [
-      {
-        role: 'assistant',
-        content: '',
-        tool_calls: [
-          {
-            id: 't1',
-            type: 'function',
-            function: { name: 'language_detection', arguments: '{"language":"de"}' },
-          },
-        ],
-      },
-      { role: 'tool', tool_call_id: 't1', content: 'switched' },
-      { role: 'user', content: 'Danke' },
-    ];
-    const body = { ...elevenLabsBody, messages: [...elevenLabsBody.messages, ...history] };
-    const res = await rawPost(`${server.url}/v1/chat/completions`, body, { authorization: `Bearer ${KEY}` });
-    expect(res.status).toBe(200);
-    expect(lastBody().messages.slice(3)).toEqual(history);
-  });
+  test.each([
+    ['empty', ''],
+    ['null, as OpenAI writes it for a message that only calls tools', null],
+  ])(
+    'history with earlier tool calls (assistant content %s) and tool results is forwarded faithfully',
+    async (_name, content) => {
+      const history = [
+        {
+          role: 'assistant',
+          content,
+          tool_calls: [
+            {
+              id: 't1',
+              type: 'function',
+              function: { name: 'language_detection', arguments: '{"language":"de"}' },
+            },
+          ],
+        },
+        { role: 'tool', tool_call_id: 't1', content: 'switched' },
+        { role: 'user', content: 'Danke' },
+      ];
+      const body = { ...elevenLabsBody, messages: [...elevenLabsBody.messages, ...history] };
+      const res = await rawPost(`${server.url}/v1/chat/completions`, body, {
+        authorization: `Bearer ${KEY}`,
+      });
+      expect(res.status).toBe(200);
+      expect(lastBody().messages.slice(3)).toEqual(history);
+    },
+  );
 });
 
 describe('errors', () => {

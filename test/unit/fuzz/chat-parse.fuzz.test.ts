@@ -77,6 +77,14 @@ const elevenLabsRequest = fc.record({
       fc.record({ role: fc.constant('system'), content: fc.string() }),
       fc.record({ role: fc.constant('user'), content: fc.string() }),
       fc.record({ role: fc.constant('assistant'), content: fc.string() }),
+      // An earlier turn that only called a tool: OpenAI writes its content as null.
+      fc.record({
+        role: fc.constant('assistant'),
+        content: fc.constant(null),
+        tool_calls: fc.constant([
+          { id: 'call_1', type: 'function', function: { name: 'end_call', arguments: '{"reason":"bye"}' } },
+        ]),
+      }),
     ),
     { minLength: 1, maxLength: 6 },
   ),
@@ -89,6 +97,7 @@ const elevenLabsRequest = fc.record({
         parameters: { type: 'object', properties: { reason: { type: 'string' } }, required: ['reason'] },
       },
     },
+    { type: 'function', function: { name: 'skip_turn', description: null, parameters: { type: 'object' } } },
   ]),
   extra: fc.dictionary(
     fc.string({ minLength: 1, maxLength: 12 }).map((k) => `x_${k}`),

@@ -120,3 +120,125 @@ test('after the response started, a statusless error is a broken stream and coun
   expect(err.errorClass).toBe('connection');
   expect(countsAsFailure(err)).toBe(true);
 });
+
+describe('toUpstreamError: what the SDKs throw about the call, in our terms', () => {
+  const openaiHttp = (status: number, headers: Record<string, string> = {}, message = 'upstream says no') =>
+    OpenAI.APIError.generate(status, { error: { message } }, undefined, new Headers(headers));
+  const anthropicHttp = (status: number, headers: Record<string, string> = {}) =>
+    Anthropic.APIError.generate(
+      status,
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      undefined,
+      new Headers(headers),
+    );
+
+  test.each([
+    [
+      'OpenAI 429 with retry-after',
+      openaiHttp(429, { 'retry-after': '2' }),
+      {
+        status: 429,
+        errorClass: 'http_429',
+        retryable: true,
+        retryAfterMs: 2000,
+        code: 'upstream_rate_limited',
+      },
+    ],
+    [
+      'OpenAI 429 with retry-after-ms',
+      openaiHttp(429, { 'retry-after-ms': '150' }),
+      { status: 429, retryAfterMs: 150 },
+    ],
+    [
+      'OpenAI 400: the request itself, not retried',
+      openaiHttp(400),
+      { status: 400, errorClass: 'http_4xx_request', retryable: false, code: 'upstream_invalid_request' },
+    ],
+    ['OpenAI 413', openaiHttp(413), { status: 400, errorClass: 'http_4xx_request' }],
+    ['OpenAI 422', openaiHttp(422), { status: 400, errorClass: 'http_4xx_request' }],
+    [
+      'OpenAI 401: our key, a 502 naming auth',
+      openaiHttp(401),
+      { status: 502, errorClass: 'http_401', retryable: false, code: 'upstream_auth_failed' },
+    ],
+    ['OpenAI 403', openaiHttp(403), { status: 502, code: 'upstream_auth_failed' }],
+    [
+      'OpenAI 404 (a model name the target lacks)',
+      openaiHttp(404),
+      { status: 502, errorClass: 'http_404', retryable: false, code: 'upstream_error' },
+    ],
+    [
+      'OpenAI 500',
+      openaiHttp(500),
+      { status: 502, errorClass: 'http_5xx', retryable: true, upstreamStatus: 500 },
+    ],
+    [
+      'OpenAI 503 with retry-after',
+      openaiHttp(503, { 'retry-after': '1' }),
+      { errorClass: 'http_5xx', retryable: true, retryAfterMs: 1000 },
+    ],
+    [
+      'Anthropic 529 overloaded',
+      anthropicHttp(529),
+      { status: 502, errorClass: 'overloaded', retryable: true, upstreamStatus: 529 },
+    ],
+    ['Anthropic 408', anthropicHttp(408), { errorClass: 'http_408', retryable: true }],
+    [
+      'a connection error',
+      new OpenAI.APIConnectionError({ message: 'Connection error.' }),
+      { status: 502, errorClass: 'connection', retryable: true, code: 'upstream_connection_error' },
+    ],
+    [
+      "the SDK's own timeout",
+      new OpenAI.APIConnectionTimeoutError(),
+      { status: 504, errorClass: 'timeout', retryable: true, code: 'upstream_timeout' },
+    ],
+    ["Anthropic's user abort", new Anthropic.APIUserAbortError(), { errorClass: 'aborted' }],
+    [
+      'a DOM AbortError',
+      Object.assign(new Error('aborted'), { name: 'AbortError' }),
+      { errorClass: 'aborted' },
+    ],
+  ])('%s', (_name, thrown, expected) => {
+    const err = toUpstreamError(thrown, 'openai');
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject(expected);
+    expect(err.cause).toBe(thrown);
+  });
+
+  test('what counts against a breaker: upstream failures, not the request, rate limits or aborts', () => {
+    const counts = (thrown: unknown) => countsAsFailure(toUpstreamError(thrown, 'openai'));
+    expect([openaiHttp(500), anthropicHttp(529), new OpenAI.APIConnectionTimeoutError()].map(counts)).toEqual(
+      [true, true, true],
+    );
+    expect([openaiHttp(400), openaiHttp(429), new Anthropic.APIUserAbortError()].map(counts)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  test('the message names the provider and the upstream reason, whitespace folded, bounded', () => {
+    const err = toUpstreamError(openaiHttp(500, {}, `model\n  overloaded ${'x'.repeat(500)}`), 'groq');
+    expect(err.message).toMatch(/^groq failed with HTTP 500: model overloaded x+$/);
+    expect(err.message.length).toBeLessThan(400);
+  });
+
+  test('an UpstreamError passes through; an aborted signal whose reason is one is the truth', () => {
+    const own = new UpstreamError('first byte timeout', { errorClass: 'first_byte_timeout', status: 504 });
+    expect(toUpstreamError(own, 'openai')).toBe(own);
+    const ctrl = new AbortController();
+    ctrl.abort(own);
+    expect(toUpstreamError(new OpenAI.APIUserAbortError(), 'openai', ctrl.signal)).toBe(own);
+  });
+
+  test("an aborted signal with any other reason makes a statusless error an abort (the openai SDK's own abort error is named plain 'Error')", () => {
+    const ctrl = new AbortController();
+    ctrl.abort(new Error('client gone'));
+    expect(toUpstreamError(new TypeError('terminated'), 'openai', ctrl.signal).errorClass).toBe('aborted');
+    expect(toUpstreamError(new OpenAI.APIUserAbortError(), 'openai', ctrl.signal)).toMatchObject({
+      errorClass: 'aborted',
+      retryable: false,
+    });
+  });
+});

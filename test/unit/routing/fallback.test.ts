@@ -7,10 +7,10 @@ import type { Admission, BreakerLike } from '../../../shared/routing/breaker-typ
 import { noBreaker } from '../../../shared/routing/breaker-types';
 import {
   AllTargetsFailedError,
-  backoffMs,
   DEFAULT_FALLBACK_SETTINGS,
   openStream,
 } from '../../../shared/routing/fallback';
+import { backoffMs } from '../../../shared/routing/fallback-policy';
 import { parseRoutes } from '../../../shared/routing/routes';
 
 type Script = 'ok' | 'hang' | { fail: UpstreamError } | { delayMs: number };

@@ -410,12 +410,13 @@ describe('tool history', () => {
 describe('limits and other fields', () => {
   const messages = [{ role: 'user', content: 'hi' }];
 
-  test('max_tokens: max_completion_tokens, then max_tokens, then the route limit, then the default', () => {
+  test('max_tokens: the client limit under the route ceiling (the rule of call-settings.ts), else the default', () => {
     expect(
       translate({ messages, max_completion_tokens: 10, max_tokens: 20 }, { maxTokens: 30 }).max_tokens,
     ).toBe(10);
     expect(translate({ messages, max_tokens: 20 }, { maxTokens: 30 }).max_tokens).toBe(20);
     expect(translate({ messages }, { maxTokens: 30 }).max_tokens).toBe(30);
+    expect(translate({ messages, max_tokens: 2000 }, { maxTokens: 30 }).max_tokens).toBe(30);
     expect(translate({ messages }).max_tokens).toBe(1024);
   });
 

@@ -5,19 +5,16 @@ import { UpstreamError } from '../../../../shared/errors';
 import { anthropicStreamToEvents } from '../../../../shared/providers/anthropic/stream';
 import type { StreamEvent } from '../../../../shared/providers/types';
 import { startScriptedServer } from '../../../fakes/scripted-server';
-import { collect, collectUntilError, fixtureEvents, fixtureText, replay } from './sse-fixture';
+import {
+  argumentsByTool,
+  collect,
+  collectUntilError,
+  fixtureEvents,
+  fixtureText,
+  replay,
+} from '../sse-fixture';
 
 const run = (name: string) => collect(anthropicStreamToEvents(replay(fixtureEvents(name))));
-
-/** Joins each tool call's argument fragments, keyed by tool index. */
-function argumentsByTool(events: readonly StreamEvent[]): Map<number, string> {
-  const args = new Map<number, string>();
-  for (const e of events) {
-    if (e.type === 'tool_call' && e.arguments !== undefined)
-      args.set(e.index, (args.get(e.index) ?? '') + e.arguments);
-  }
-  return args;
-}
 
 test('text: deltas in order, then finish and usage (cache reads counted as prompt tokens)', async () => {
   expect(await run('text')).toEqual([

@@ -30,6 +30,13 @@ test('compatible servers get max_tokens and no user field', () => {
   expect(body).not.toHaveProperty('user');
 });
 
+test("the route's maxTokens is a ceiling over the client's; the route's temperature wins", () => {
+  const capped = (client: number) =>
+    toOpenAIRequest(req({ max_tokens: client }), 'gpt-4o', { dialect: 'openai', maxTokens: 9 })
+      .max_completion_tokens;
+  expect([capped(5), capped(50)]).toEqual([5, 9]);
+});
+
 test('temperature null or absent is omitted; a route override wins', () => {
   expect(toOpenAIRequest(req({ temperature: null }), 'gpt-4o', { dialect: 'openai' })).not.toHaveProperty(
     'temperature',
