@@ -1,5 +1,6 @@
 // Time to first token and total time through our server versus the same fake upstream called
-// directly, in the same run, for the OpenAI and Anthropic paths, at 1 and 50 concurrent streams.
+// directly, in the same run, for the OpenAI and Anthropic paths, at 1 and 50 concurrent streams;
+// then the Responses door against the chat door, same server, same upstream, same run.
 import { bundleScript, spawnTs } from './lib/processes';
 import {
   agent,
@@ -21,6 +22,15 @@ const TOKEN_DELAY_MS = 10;
 const ROUNDS = 8;
 /** Extra node flags for the server process, for experiments (none by default, as deployed). */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * To check the bench itself runs (not to measure): BENCH_CHAT_SAMPLES caps every row's samples
+ * (a multiple of 8), BENCH_CHAT_ROWS=doors runs only the door comparison.
+ */
+const SAMPLE_CAP = Number(process.env.BENCH_CHAT_SAMPLES) || Number.POSITIVE_INFINITY;
+const ONLY_DOORS = process.env.BENCH_CHAT_ROWS === 'doors';
+
+/** A text delta of the Responses door (its SSE data carries the event type). */
+const isResponsesToken = (d: string): boolean => d.includes('"type":"response.output_text.delta"');
 
 export interface ChatBenchRow {
   path: 'openai' | 'anthropic';
@@ -29,6 +39,19 @@ export interface ChatBenchRow {
   n: number;
   direct: { ttftP50: number; ttftP99: number; totalP50: number; gapMean: number };
   via: { ttftP50: number; ttftP99: number; totalP50: number; gapMean: number };
+  addedP50: number;
+  addedP99: number;
+  tokensEqual: boolean;
+}
+
+/** The Responses door against the chat door: both through our server, to the same upstream. */
+export interface DoorBenchRow {
+  concurrency: number;
+  arrivals: string;
+  n: number;
+  chat: { ttftP50: number; ttftP99: number; totalP50: number };
+  responses: { ttftP50: number; ttftP99: number; totalP50: number };
+  /** Responses minus chat: what the second door adds over the first. */
   addedP50: number;
   addedP99: number;
   tokensEqual: boolean;
@@ -55,7 +78,7 @@ function summarize(rs: StreamTiming[]) {
 
 export async function benchChat(opts: {
   quick: boolean;
-}): Promise<{ rows: ChatBenchRow[]; markdown: string }> {
+}): Promise<{ rows: ChatBenchRow[]; doors: DoorBenchRow[]; markdown: string }> {
   const tokens = 20;
   const upstream = await spawnTs<{ openai: string; anthropic: string }>(
     'bench/upstream-process.ts',
@@ -116,7 +139,20 @@ export async function benchChat(opts: {
         ),
     },
   };
+  // The same turn through each door: the chat door as ElevenLabs' default sends it, and the
+  // Responses door as an agent with api_type "responses" sends it.
+  const doorCalls = {
+    chat: calls.openai.via,
+    responses: () =>
+      timedStream(
+        `${server.info.url}/v1/responses`,
+        { model: 'gpt-bench', stream: true, input: messages },
+        { authorization: 'Bearer bench' },
+        isResponsesToken,
+      ),
+  };
   const rows: ChatBenchRow[] = [];
+  const doors: DoorBenchRow[] = [];
   try {
     // Warm both paths (connections, JIT) before measuring.
     for (const p of Object.values(calls)) {
@@ -134,11 +170,11 @@ export async function benchChat(opts: {
       { concurrency: 50, spreadMs: streamMs, arrivals: 'spread' },
       { concurrency: 50, spreadMs: 0, arrivals: 'burst' },
     ];
-    for (const { concurrency, spreadMs, arrivals } of cases) {
+    for (const { concurrency, spreadMs, arrivals } of ONLY_DOORS ? [] : cases) {
       for (const path of ['openai', 'anthropic'] as const) {
         // Many samples at 50: a p99 is decided by its worst 1%, and on a shared machine those come
         // in clusters (a stall delays several streams at once), so it needs many clusters.
-        const n = concurrency === 1 ? (opts.quick ? 64 : 200) : opts.quick ? 800 : 8000;
+        const n = Math.min(SAMPLE_CAP, concurrency === 1 ? (opts.quick ? 64 : 200) : opts.quick ? 800 : 8000);
         const direct: StreamTiming[] = [];
         const via: StreamTiming[] = [];
         // Unrecorded: fill the connection pools (client to server, server to upstream, client to
@@ -166,6 +202,33 @@ export async function benchChat(opts: {
             direct.every((r) => r.tokens === tokens),
         });
       }
+    }
+    await runConcurrent(40, 10, async () => {
+      await doorCalls.chat();
+      await doorCalls.responses();
+    });
+    for (const { concurrency, spreadMs, arrivals } of cases.slice(0, 2)) {
+      const n = Math.min(SAMPLE_CAP, concurrency === 1 ? (opts.quick ? 64 : 400) : opts.quick ? 800 : 8000);
+      const chat: StreamTiming[] = [];
+      const responses: StreamTiming[] = [];
+      await runConcurrent(concurrency * 2, concurrency, doorCalls.chat, spreadMs);
+      await runConcurrent(concurrency * 2, concurrency, doorCalls.responses, spreadMs);
+      for (let round = 0; round < ROUNDS; round++) {
+        chat.push(...(await runConcurrent(n / ROUNDS, concurrency, doorCalls.chat, spreadMs)));
+        responses.push(...(await runConcurrent(n / ROUNDS, concurrency, doorCalls.responses, spreadMs)));
+      }
+      const c = summarize(chat);
+      const r = summarize(responses);
+      doors.push({
+        concurrency,
+        arrivals,
+        n,
+        chat: c,
+        responses: r,
+        addedP50: r.ttftP50 - c.ttftP50,
+        addedP99: r.ttftP99 - c.ttftP99,
+        tokensEqual: [...chat, ...responses].every((t) => t.tokens === tokens && t.status === 200),
+      });
     }
   } finally {
     agent.destroy();
@@ -198,5 +261,31 @@ export async function benchChat(opts: {
       r.tokensEqual ? 'yes' : 'NO',
     ]),
   );
-  return { rows, markdown };
+  const doorTable = table(
+    [
+      'streams',
+      'arrivals',
+      'n',
+      'TTFT chat door p50 / p99 (ms)',
+      'TTFT Responses door p50 / p99 (ms)',
+      'Responses - chat p50 / p99 (ms)',
+      'total chat / Responses p50 (ms)',
+      'all tokens',
+    ],
+    doors.map((d) => [
+      d.concurrency,
+      d.arrivals,
+      d.n,
+      `${ms(d.chat.ttftP50)} / ${ms(d.chat.ttftP99)}`,
+      `${ms(d.responses.ttftP50)} / ${ms(d.responses.ttftP99)}`,
+      `${ms(d.addedP50)} / ${ms(d.addedP99)}`,
+      `${ms(d.chat.totalP50)} / ${ms(d.responses.totalP50)}`,
+      d.tokensEqual ? 'yes' : 'NO',
+    ]),
+  );
+  return {
+    rows,
+    doors,
+    markdown: `${markdown}\n\nThe two doors, same server, same OpenAI fake upstream, same run (OpenAI path):\n\n${doorTable}`,
+  };
 }

@@ -13,7 +13,9 @@
 //   POST  /v1/convai/secrets               { type: "new", name, value }    -> { secret_id, name }
 //   PATCH /v1/convai/secrets/{secret_id}   { type: "update", name, value }
 //   custom_llm: { url, model_id, api_key: { secret_id }, request_headers: { NAME: string |
-//     { secret_id } | { variable_name } }, api_type: "chat_completions" }
+//     { secret_id } | { variable_name } }, api_type: "chat_completions" | "responses" }
+// With api_type "responses" ElevenLabs calls `POST {url}/responses` (OpenAI's Responses API);
+// the chat function serves both doors on the same turn core.
 // Unclear in the docs: protocol notes (and older posts) name the extra-body switch
 // `platform_settings.overrides.conversation_initiation_client_data_config.custom_llm_extra_body`,
 // but the generated request model types `platform_settings.overrides` itself as
@@ -31,6 +33,21 @@ export const CONVERSATION_ID_VARIABLE = 'system__conversation_id';
 
 export class AgentSetupError extends Error {
   override name = 'AgentSetupError';
+}
+
+/** The two request formats an ElevenLabs custom LLM can speak; the chat function serves both. */
+export const CUSTOM_LLM_API_TYPES = ['chat_completions', 'responses'] as const;
+export type CustomLlmApiType = (typeof CUSTOM_LLM_API_TYPES)[number];
+
+/** CUSTOM_LLM_API_TYPE: "chat_completions" (ElevenLabs' default) unless set; anything else is refused. */
+export function chooseApiType(explicit: string | undefined): CustomLlmApiType {
+  const value = explicit?.trim();
+  if (!value) return 'chat_completions';
+  const known = CUSTOM_LLM_API_TYPES.find((t) => t === value);
+  if (known) return known;
+  throw new AgentSetupError(
+    `CUSTOM_LLM_API_TYPE is "${value}"; set it to "chat_completions" (the default) or "responses"`,
+  );
 }
 
 /** The workspace secret holding a stage's chat key; one per stage, so stages never share a key. */
@@ -67,6 +84,7 @@ export interface AgentPatchInput {
   chatServerUrl: string;
   modelId: string;
   chatKeySecretId: string;
+  apiType?: CustomLlmApiType;
   /** The agent's current `platform_settings.overrides`, kept so other overrides survive. */
   currentOverrides?: Record<string, unknown> | undefined;
 }
@@ -81,7 +99,7 @@ export interface AgentPatchBody {
           model_id: string;
           api_key: { secret_id: string };
           request_headers: Record<string, { variable_name: string }>;
-          api_type: 'chat_completions';
+          api_type: CustomLlmApiType;
         };
       };
     };
@@ -100,7 +118,7 @@ export function buildAgentPatch(input: AgentPatchInput): AgentPatchBody {
             model_id: input.modelId,
             api_key: { secret_id: input.chatKeySecretId },
             request_headers: { [CONVERSATION_ID_HEADER]: { variable_name: CONVERSATION_ID_VARIABLE } },
-            api_type: 'chat_completions',
+            api_type: input.apiType ?? 'chat_completions',
           },
         },
       },
@@ -110,7 +128,7 @@ export function buildAgentPatch(input: AgentPatchInput): AgentPatchBody {
 }
 
 interface AgentView {
-  prompt?: { prompt?: unknown; llm?: unknown; custom_llm?: { url?: unknown } };
+  prompt?: { prompt?: unknown; llm?: unknown; custom_llm?: { url?: unknown; api_type?: unknown } };
   overrides?: Record<string, unknown>;
 }
 
@@ -132,7 +150,12 @@ function viewAgent(agent: unknown): AgentView {
  * Checks the agent as the PATCH returned it: our settings took, and the system prompt survived
  * (a PATCH that replaced the whole prompt object would have dropped it).
  */
-export function verifyPatchedAgent(before: unknown, after: unknown, expectedUrl: string): string[] {
+export function verifyPatchedAgent(
+  before: unknown,
+  after: unknown,
+  expectedUrl: string,
+  expectedApiType: CustomLlmApiType = 'chat_completions',
+): string[] {
   const problems: string[] = [];
   const b = viewAgent(before);
   const a = viewAgent(after);
@@ -140,6 +163,11 @@ export function verifyPatchedAgent(before: unknown, after: unknown, expectedUrl:
     problems.push(`llm is ${JSON.stringify(a.prompt?.llm)}, not "custom-llm"`);
   if (a.prompt?.custom_llm?.url !== expectedUrl) {
     problems.push(`custom_llm.url is ${JSON.stringify(a.prompt?.custom_llm?.url)}, not ${expectedUrl}`);
+  }
+  // An API that does not echo api_type is not a failure; one that reports another value is.
+  const apiType = a.prompt?.custom_llm?.api_type;
+  if (apiType !== undefined && apiType !== expectedApiType) {
+    problems.push(`custom_llm.api_type is ${JSON.stringify(apiType)}, not "${expectedApiType}"`);
   }
   if (a.overrides?.custom_llm_extra_body !== true)
     problems.push('the custom_llm_extra_body override is not enabled');
@@ -161,6 +189,7 @@ export interface ConfigureAgentInput {
   chatServerUrl: string;
   chatApiKey: string;
   modelId: string;
+  apiType?: CustomLlmApiType;
 }
 
 export interface ConfigureAgentResult {
@@ -209,10 +238,15 @@ export async function configureAgent(
     chatServerUrl: input.chatServerUrl,
     modelId: input.modelId,
     chatKeySecretId: secretId,
+    ...(input.apiType ? { apiType: input.apiType } : {}),
     currentOverrides: viewAgent(before).overrides,
   });
   const after = await client.request('PATCH', agentPath, patch, notFound);
-  return { secretId, secretAction, problems: verifyPatchedAgent(before, after, input.chatServerUrl) };
+  return {
+    secretId,
+    secretAction,
+    problems: verifyPatchedAgent(before, after, input.chatServerUrl, input.apiType),
+  };
 }
 
 /**
@@ -259,6 +293,7 @@ export async function runConfigureAgent(deps: RunConfigureAgentDeps): Promise<nu
     );
   }
   const modelId = chooseModelId(env.CUSTOM_LLM_MODEL, config.modelRoutes);
+  const apiType = chooseApiType(env.CUSTOM_LLM_API_TYPE);
 
   const outputs = deps.readOutputs
     ? await deps.readOutputs(stage)
@@ -273,11 +308,18 @@ export async function runConfigureAgent(deps: RunConfigureAgentDeps): Promise<nu
     timeoutMs: OPERATIONS_TIMEOUT_MS,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const result = await configureAgent(client, { stage, agentId, chatServerUrl, chatApiKey, modelId });
+  const result = await configureAgent(client, {
+    stage,
+    agentId,
+    chatServerUrl,
+    chatApiKey,
+    modelId,
+    apiType,
+  });
 
   deps.log(`workspace secret ${chatKeySecretName(stage)} ${result.secretAction} (${result.secretId})`);
   deps.log(
-    `agent ${agentId}: custom LLM ${chatServerUrl} (model "${modelId}"), ${CONVERSATION_ID_HEADER} header, extra body on`,
+    `agent ${agentId}: custom LLM ${chatServerUrl} (model "${modelId}", api_type ${apiType}), ${CONVERSATION_ID_HEADER} header, extra body on`,
   );
   for (const problem of result.problems) deps.log(`warning: ${problem}`);
   return result.problems.length === 0 ? 0 : 1;

@@ -1,10 +1,11 @@
-// Composition of the chat service (chat completions + health) from configuration. The Lambda
+// Composition of the chat service (chat completions, responses, health) from configuration. The Lambda
 // entry and the local dev server both call this; tests do too.
 import type { Config } from '../config';
 import { Router } from '../http/router';
 import { type HttpHandler, jsonResponse } from '../http/types';
 import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
+import { createResponsesHandler } from '../responses/door';
 import type { BreakerHealth } from '../routing/breaker-record';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fallback';
@@ -72,7 +73,9 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     (config.liveTurns.enabled
       ? new LiveTurns({ log: (level, msg, fields) => log[level](msg, fields) })
       : undefined);
-  const chat = createChatHandler({
+  // One set of dependencies for both doors: a turn through either stops the older live turn of
+  // its conversation, whichever door that one came through.
+  const deps: ChatDeps = {
     config,
     providers,
     breaker,
@@ -88,7 +91,9 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     ...(opts.onTurnEnd ? { onTurnEnd: opts.onTurnEnd } : {}),
     ...(opts.streamIdleTimeoutMs ? { streamIdleTimeoutMs: opts.streamIdleTimeoutMs } : {}),
     ...(liveTurns ? { liveTurns } : {}),
-  });
+  };
+  const chat = createChatHandler(deps);
+  const responses = createResponsesHandler(deps);
 
   async function health(): Promise<HealthReport> {
     const routes = [...config.routes.values()];
@@ -129,6 +134,8 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
   const router = new Router()
     .on('POST', '/v1/chat/completions', (req, _p, signal) => chat(req, signal))
     .on('POST', '/chat/completions', (req, _p, signal) => chat(req, signal))
+    .on('POST', '/v1/responses', (req, _p, signal) => responses(req, signal))
+    .on('POST', '/responses', (req, _p, signal) => responses(req, signal))
     .on('GET', '/health', async (req) => {
       // The chat URL is public (auth NONE for ElevenLabs): anyone may learn that it is up, but
       // routes, providers and breaker states are for holders of the chat key.

@@ -1,10 +1,12 @@
-// The chat request body: JSON, a bound on its nesting, then the zod schema; precise 400s that
-// name the bad field.
+// Request bodies of the OpenAI-shaped doors: JSON, a bound on its nesting, then a zod schema;
+// precise 400s that name the bad field. The chat door's parser is the first user.
+import type { z } from 'zod';
 import { ValidationError } from '../errors';
 import { MAX_JSON_DEPTH, tooDeepPath } from '../http/json-depth';
 import { type ChatRequest, chatRequestSchema } from '../openai/schema';
 
-export function parseChatRequest(body: Buffer | string): ChatRequest {
+/** Parses a JSON object body against `schema`; every refusal is a ValidationError naming its field. */
+export function parseJsonBody<S extends z.ZodType>(body: Buffer | string, schema: S): z.output<S> {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (text.trim() === '')
     throw new ValidationError('The request body is empty; expected a JSON object.', null, 'invalid_json');
@@ -30,7 +32,7 @@ export function parseChatRequest(body: Buffer | string): ChatRequest {
       'json_too_deep',
     );
   }
-  const parsed = chatRequestSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = issue.path
@@ -44,4 +46,8 @@ export function parseChatRequest(body: Buffer | string): ChatRequest {
     );
   }
   return parsed.data;
+}
+
+export function parseChatRequest(body: Buffer | string): ChatRequest {
+  return parseJsonBody(body, chatRequestSchema);
 }

@@ -10,9 +10,10 @@ export interface ResponseIdentity {
   model: string;
 }
 
-export function newResponseIdentity(model: string, now = Date.now()): ResponseIdentity {
+/** `prefix` names the kind of object: `chatcmpl-` on the chat door, `resp_` on the Responses door. */
+export function newResponseIdentity(model: string, now = Date.now(), prefix = 'chatcmpl-'): ResponseIdentity {
   return {
-    id: `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`,
+    id: `${prefix}${crypto.randomUUID().replaceAll('-', '')}`,
     created: Math.floor(now / 1000),
     model,
   };

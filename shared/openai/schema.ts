@@ -83,7 +83,7 @@ const toolChoiceSchema = z.union([
  * parser fuzzer), and other clients send 0 for the same: any number <= 0 means absent. Anything
  * else must be a positive integer.
  */
-const tokenLimitSchema = z.preprocess(
+export const tokenLimitSchema = z.preprocess(
   (v) => (typeof v === 'number' && v <= 0 ? null : v),
   z.number().int().positive().nullish(),
 );

@@ -1,4 +1,4 @@
-// A voice client that hangs up: sends one chat turn over raw HTTP and destroys its socket after
+// A voice client that hangs up: sends one chat turn (or, with `path`, a Responses turn) over raw HTTP and destroys its socket after
 // `ms`, as ElevenLabs does when the user interrupts the agent. For tests and the bench.
 import { request } from 'node:http';
 
@@ -7,9 +7,10 @@ export function hangUpAfter(
   body: unknown,
   ms: number,
   headers: Record<string, string> = {},
+  path = '/v1/chat/completions',
 ): Promise<void> {
   return new Promise((resolve) => {
-    const req = request(`${baseUrl}/v1/chat/completions`, {
+    const req = request(`${baseUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
     });

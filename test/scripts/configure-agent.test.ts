@@ -195,10 +195,23 @@ test('first run: stores the chat key as a workspace secret and points the agent 
   expect(fake.requests[3]!.body).toEqual(EXPECTED_PATCH);
   expect(lines).toEqual([
     'workspace secret elevenlabs-vision-dev-chat-api-key created (sec_1)',
-    `agent ${AGENT_ID}: custom LLM ${CHAT_URL} (model "vision-default"), X-Conversation-Id header, extra body on`,
+    `agent ${AGENT_ID}: custom LLM ${CHAT_URL} (model "vision-default", api_type chat_completions), X-Conversation-Id header, extra body on`,
   ]);
   // The key itself is never printed.
   expect(lines.join('\n')).not.toContain(CHAT_KEY);
+});
+
+test('CUSTOM_LLM_API_TYPE=responses points the agent at the Responses door; a wrong value stops before any call', async () => {
+  const { result, lines } = run({ CUSTOM_LLM_API_TYPE: 'responses' });
+  await expect(result).resolves.toBe(0);
+  const patch = fake.requests.at(-1)!.body as typeof EXPECTED_PATCH;
+  expect(patch.conversation_config.agent.prompt.custom_llm.api_type).toBe('responses');
+  expect(lines[1]).toContain('api_type responses');
+  fake.requests.length = 0;
+  await expect(run({ CUSTOM_LLM_API_TYPE: 'completions' }).result).rejects.toThrow(
+    /CUSTOM_LLM_API_TYPE is "completions"; set it to "chat_completions" \(the default\) or "responses"/,
+  );
+  expect(fake.requests).toEqual([]);
 });
 
 test('re-running updates the same workspace secret instead of creating another', async () => {
@@ -311,6 +324,16 @@ describe('pure parts', () => {
       `custom_llm.url is undefined, not ${CHAT_URL}`,
       'the custom_llm_extra_body override is not enabled',
     ]);
+    const agent = (apiType: string) => ({
+      conversation_config: {
+        agent: { prompt: { llm: 'custom-llm', custom_llm: { url: CHAT_URL, api_type: apiType } } },
+      },
+      platform_settings: { overrides: { custom_llm_extra_body: true } },
+    });
+    expect(verifyPatchedAgent({}, agent('chat_completions'), CHAT_URL, 'responses')).toEqual([
+      'custom_llm.api_type is "chat_completions", not "responses"',
+    ]);
+    expect(verifyPatchedAgent({}, agent('responses'), CHAT_URL, 'responses')).toEqual([]);
   });
 
   test('model id: explicit, else the first named route', () => {

@@ -143,34 +143,40 @@ test('an image object that cannot be read is left out of the turn, which is stil
   }
 });
 
-test('a session over its token budget gets a 429 with retry-after, before any upstream call', async () => {
-  const session = await createBrowserSession(dev.url, ORIGIN);
-  const body = JSON.stringify({
-    model: 'gpt-4o',
-    elevenlabs_extra_body: { session_id: session.sessionId },
-    messages: [{ role: 'user', content: 'hi' }],
-  });
-  const post = () =>
-    fetch(`${dev.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
+test.each([
+  ['chat completions', '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }],
+  ['Responses', '/v1/responses', { input: 'hi' }],
+])(
+  '%s: a session over its token budget gets a 429 with retry-after, before any upstream call',
+  async (_door, path, turn) => {
+    const session = await createBrowserSession(dev.url, ORIGIN);
+    const body = JSON.stringify({
+      model: 'gpt-4o',
+      elevenlabs_extra_body: { session_id: session.sessionId },
+      ...turn,
     });
-  expect((await post()).status).toBe(200); // the fake reports 12 + 1 tokens: under 20
-  // Usage is added after the answer is sent; wait until the second turn's total crosses 20.
-  let blocked: Response | undefined;
-  for (let i = 0; i < 40 && !blocked; i++) {
-    const r = await post();
-    if (r.status === 429) blocked = r;
-    else await new Promise((res) => setTimeout(res, 50));
-  }
-  expect(blocked).toBeDefined();
-  expect(Number(blocked!.headers.get('retry-after'))).toBeGreaterThan(0);
-  expect(((await blocked!.json()) as { error: unknown }).error).toMatchObject({
-    type: 'rate_limit_error',
-    code: 'session_budget_exceeded',
-  });
-  const before = upstream.requests.length;
-  expect((await post()).status).toBe(429);
-  expect(upstream.requests.length).toBe(before);
-});
+    const post = () =>
+      fetch(`${dev.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    expect((await post()).status).toBe(200); // the fake reports 12 + 1 tokens: under 20
+    // Usage is added after the answer is sent; wait until the second turn's total crosses 20.
+    let blocked: Response | undefined;
+    for (let i = 0; i < 40 && !blocked; i++) {
+      const r = await post();
+      if (r.status === 429) blocked = r;
+      else await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(blocked).toBeDefined();
+    expect(Number(blocked!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await blocked!.json()) as { error: unknown }).error).toMatchObject({
+      type: 'rate_limit_error',
+      code: 'session_budget_exceeded',
+    });
+    const before = upstream.requests.length;
+    expect((await post()).status).toBe(429);
+    expect(upstream.requests.length).toBe(before);
+  },
+);

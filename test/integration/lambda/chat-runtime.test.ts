@@ -256,3 +256,31 @@ test('the runtime connection cut mid-stream: the upstream stops, the process liv
     .at(-3);
   expect(cut).toMatchObject({ status: 499 });
 });
+
+test('the Responses door on Lambda: responses.create streamed and not, POST /responses too', async () => {
+  const stream = await client().responses.create({
+    model: 'gpt-4o',
+    stream: true,
+    max_output_tokens: -1,
+    instructions: 'You can see.',
+    input: [{ role: 'user', content: 'What do you see?' }],
+  });
+  const types: string[] = [];
+  let text = '';
+  for await (const e of stream) {
+    types.push(e.type);
+    if (e.type === 'response.output_text.delta') text += e.delta;
+  }
+  expect(text).toBe('Streamed from Lambda');
+  expect([types[0], types.at(-1)]).toEqual(['response.created', 'response.completed']);
+
+  const reply = await client().responses.create({ model: 'gpt-4o', input: 'hi' });
+  expect(reply.output_text).toBe('Streamed from Lambda');
+  const res = await fetch(`${run.app.url}/responses`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${CHAT_KEY}` },
+    body: JSON.stringify({ model: 'gpt-4o', input: 'hi', previous_response_id: 'resp_1' }),
+  });
+  expect(res.status).toBe(400);
+  expect(((await res.json()) as { error: { param: string } }).error.param).toBe('previous_response_id');
+});

@@ -3,26 +3,11 @@
 // fields always parse.
 import fc from 'fast-check';
 import { parseChatRequest } from '../../../shared/chat/parse';
-import { ApiError } from '../../../shared/errors';
 import { MAX_JSON_DEPTH } from '../../../shared/http/json-depth';
 import { fuzz } from './fuzz-settings';
+import { parseOrRefuse as check } from './parse-or-refuse';
 
-/** Parses, and checks that a refusal is a 4xx ApiError with the four OpenAI error fields. */
-function parseOrRefuse(body: string | Buffer): 'parsed' | string {
-  try {
-    parseChatRequest(body);
-    return 'parsed';
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    expect(err.status).toBeGreaterThanOrEqual(400);
-    expect(err.status).toBeLessThan(500);
-    const { error } = err.toBody();
-    expect(typeof error.message).toBe('string');
-    expect(error.type).toBe('invalid_request_error');
-    expect(typeof error.code).toBe('string');
-    return error.code!;
-  }
-}
+const parseOrRefuse = (body: string | Buffer) => check(parseChatRequest, body);
 
 test('any JSON value -> a ChatRequest or a 4xx error', () => {
   fc.assert(
