@@ -3,6 +3,7 @@
 // failures are retried (retry-after honoured, bounded), others fail over; a refusal ends the run
 // as the user's answer. The decisions are policy.ts's; this file does the I/O.
 
+import { abortableSleep } from '../abortable-sleep';
 import { inBackground } from '../background';
 import type { BreakerSnapshotSource } from '../chat/app';
 import { UpstreamError } from '../errors';
@@ -14,7 +15,6 @@ import {
   toUpstreamError,
 } from '../providers/upstream-error';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
-import { abortableSleep } from './abortable-sleep';
 import { breakerTargetOf, priceOf, selectCandidates } from './catalog';
 import { ImageGenerationFailedError, ImageRefusedError } from './generation-errors';
 import {

@@ -3,6 +3,7 @@
 // first-byte timeout, optionally hedges. Everything here happens BEFORE the first upstream byte
 // reaches the client; once a stream is returned, the provider is fixed for the turn. This file is
 // the runner (attempts, timers, aborts, breaker reports); every decision is fallback-policy.ts.
+import { abortableSleep } from '../abortable-sleep';
 import { inBackground } from '../background';
 import { UpstreamError } from '../errors';
 import type { ChatRequest } from '../openai/schema';
@@ -124,19 +125,6 @@ interface Running {
   startedAt: number;
   ctrl: AbortController;
   done: Promise<{ key: number; result: Started }>;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function openStream(route: Route, request: ChatRequest, deps: FallbackDeps): Promise<OpenStream> {
@@ -313,7 +301,7 @@ class Opening {
     if (deps.signal.aborted) ctrl.abort(deps.signal.reason);
     else deps.signal.addEventListener('abort', onClientAbort, { once: true });
 
-    await sleep(delayMs, ctrl.signal);
+    await abortableSleep(delayMs, ctrl.signal);
     if (ctrl.signal.aborted) {
       detach();
       return { ok: false, error: toUpstreamError(ctrl.signal.reason, target.provider, ctrl.signal) };

@@ -2,11 +2,11 @@
 // (waiting for it with `Prefer: wait`), poll it until it succeeds, fails or is cancelled, then
 // download its output with the SSRF-safe fetch. Cancelled on our side when the call is.
 
+import { abortableSleep } from '../../abortable-sleep';
 import { ApiError, UpstreamError } from '../../errors';
 import { fetchImageSafely, type SafeFetchOptions } from '../../images/safe-fetch';
 import type { FetchLike } from '../../providers/http-transport';
 import { toUpstreamError } from '../../providers/upstream-error';
-import { abortableSleep } from '../abortable-sleep';
 import { ImageRefusedError } from '../generation-errors';
 import { MAX_PROVIDER_IMAGE_BYTES, providerImageFromBytes } from '../image-bytes';
 import { type ImageProviderConfig, isImageProviderConfigured } from '../provider-config';

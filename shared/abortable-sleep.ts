@@ -1,5 +1,6 @@
 // A pause that ends early when its signal aborts (a backoff before a retry, a wait between polls),
-// so a cancelled generation never sits out a sleep.
+// so a cancelled turn or generation never sits out a sleep. The chat fallback and image
+// generation both use it.
 
 /** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
