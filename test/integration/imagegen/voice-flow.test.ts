@@ -284,3 +284,47 @@ test('faults keep the stream well-formed: bad arguments, a refusal, the continua
   expect(frames.at(-1)).toMatch(/^data: \{"error":/);
   await backgroundSettled();
 });
+
+test('through the Responses door: the same tool loop, one response with one completed event and the agent never sees our tool', async () => {
+  const { sessionId } = await createBrowserSession(server.url, ORIGIN);
+  upstream.enqueue(
+    openaiReply({
+      text: ['One moment. '],
+      toolCalls: [{ id: 'call_r', name: 'generate_image', arguments: '{"prompt":"a lighthouse"}' }],
+    }),
+    openaiReply({ text: ['Drawing a lighthouse now.'] }),
+  );
+  const before = generator.calls.length;
+  const stream = await client.responses.create({
+    model: 'gpt-4o',
+    stream: true,
+    max_output_tokens: -1,
+    instructions: 'You are a helpful voice agent.',
+    input: [{ role: 'user', content: 'Draw me a lighthouse.' }],
+    tools: [
+      {
+        type: 'function',
+        name: 'end_call',
+        description: 'Ends the call.',
+        parameters: { type: 'object', properties: {} },
+        strict: false,
+      },
+    ],
+    ...({ user_id: 'caller-1', elevenlabs_extra_body: { session_id: sessionId } } as object),
+  });
+  const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+  for await (const event of stream) events.push(event);
+  const completed = events.filter((e) => e.type === 'response.completed');
+  expect(completed).toHaveLength(1);
+  expect(events.filter((e) => e.type === 'response.created')).toHaveLength(1);
+  const response = (completed[0] as OpenAI.Responses.ResponseCompletedEvent).response;
+  // Text before and after our tool, one message; our tool call is not an output item.
+  expect(response.output_text).toBe('One moment. Drawing a lighthouse now.');
+  expect(response.output.filter((o) => o.type === 'function_call')).toHaveLength(0);
+  // The model was offered both tools, and called a second time with our tool's result.
+  const [offered, continued] = bodies();
+  expect(offered!.tools?.map((t) => t.function.name).sort()).toEqual(['end_call', 'generate_image']);
+  expect(toolResult(continued!)).toMatchObject({ status: 'queued' });
+  await backgroundSettled();
+  expect(generator.calls.length - before).toBe(1);
+});
