@@ -13,7 +13,7 @@ import { publicSession } from './views';
 
 export type SessionsRoutesDeps = Pick<
   BrowserApiDeps,
-  'config' | 'store' | 'guard' | 'elevenLabs' | 'storageFaults' | 'log'
+  'config' | 'store' | 'guard' | 'elevenLabs' | 'storageFaults' | 'log' | 'budget'
 >;
 
 /** How the browser will connect to the agent: WebRTC (token, the SDK default) or websocket (signed URL). */
@@ -103,6 +103,19 @@ export function createSessionsRoutes(router: Router, deps: SessionsRoutesDeps): 
     return jsonResponse(200, publicSession(session, images), NO_STORE);
   }
 
+  /** Tokens and estimated cost so far; `available: false` when the counters could not be read. */
+  async function getUsage(req: HttpRequest, params: Record<string, string>): Promise<HttpResponse> {
+    const { session } = await guard.admitToSession(req, params.sessionId!, 'session_call');
+    const used = await deps.budget.usage(session.sessionId);
+    return jsonResponse(
+      200,
+      used
+        ? { available: true, tokensIn: used.tokensIn, tokensOut: used.tokensOut, costUsd: used.costUsd }
+        : { available: false, tokensIn: 0, tokensOut: 0, costUsd: 0 },
+      NO_STORE,
+    );
+  }
+
   async function linkConversation(req: HttpRequest, params: Record<string, string>): Promise<HttpResponse> {
     const { session } = await guard.admitToSession(req, params.sessionId!, 'session_call');
     const { conversationId } = parseJsonBody(req, linkBody, { maxBytes: MAX_BODY_BYTES });
@@ -129,6 +142,9 @@ export function createSessionsRoutes(router: Router, deps: SessionsRoutesDeps): 
     )
     .on('DELETE', '/sessions/:sessionId', (req, params) =>
       storageFaults.run('DELETE /sessions/{id}', () => deleteSession(req, params)),
+    )
+    .on('GET', '/sessions/:sessionId/usage', (req, params) =>
+      storageFaults.run('GET /sessions/{id}/usage', () => getUsage(req, params)),
     )
     .on('POST', '/sessions/:sessionId/link', (req, params) =>
       storageFaults.run('POST /sessions/{id}/link', () => linkConversation(req, params)),

@@ -10,6 +10,7 @@ import { createJwtVerifier, type VerifyJwt } from '../auth/jwt-verifier';
 import { createRateLimitEnforcer, createSessionRateLimitEnforcer } from '../auth/rate-limits';
 import { ElevenLabsClient } from '../elevenlabs/client';
 import type { SafeFetchOptions } from '../images/safe-fetch';
+import { SessionBudget } from '../limits/budget';
 import { RateLimiter } from '../limits/rate-limiter';
 import type { Logger } from '../observability/log';
 import { silentLogger } from '../observability/log';
@@ -69,6 +70,8 @@ export interface BrowserApiDeps {
   /** For presigning upload forms. */
   s3: S3Client;
   guard: BrowserGuard;
+  /** The session's token and cost totals the chat function adds after each turn (read-only here). */
+  budget: SessionBudget;
   /** Absent when ELEVENLABS_API_KEY or ELEVENLABS_AGENT_ID is not configured. */
   elevenLabs?: ElevenLabsAccess;
   urlFetch: UrlFetchSettings;
@@ -157,6 +160,7 @@ export function createBrowserApiDeps(
     objects,
     s3: clients.s3,
     guard,
+    budget: new SessionBudget({ client: clients.dynamo, tableName: config.controlTable, now, log: sink }),
     ...(elevenLabs ? { elevenLabs } : {}),
     urlFetch: { timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, ...opts.urlFetch },
     storageFaults: new StorageFaultBoundary(storageIncidents),
