@@ -17,7 +17,8 @@ import { type BrowserApiConfig, loadBrowserApiConfig } from '../../shared/sessio
 import { BUCKET_PREFIXES } from '../../shared/storage/schema';
 import { createUploadsRoutes } from '../../shared/uploads/api';
 import { type LateUploadDeps, removeLateUploads } from '../../shared/uploads/late-uploads';
-import { buildAppAssets, connectOrigins, ELEVENLABS_CONNECT, mountApp } from '../../web/app/assets';
+import { appConnectFor, mountApp } from '../../web/app/assets';
+import { buildAppAssets } from '../../web/app/build';
 import { type Emulators, startEmulators } from './emulators';
 
 export interface DevApp {
@@ -98,11 +99,7 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   const stopNotifications = deliverUploadNotifications(emulators, deps);
   // The reference app (web/app) at `/`, bundled now: same origin as the API, so no CORS.
   mountApp(app.router, await buildAppAssets(), {
-    connect: [
-      new URL(emulators.s3Endpoint).origin,
-      ...(browser.elevenLabs?.baseUrl ? connectOrigins(browser.elevenLabs.baseUrl) : ELEVENLABS_CONNECT),
-      ...(opts.appConnect ?? []),
-    ],
+    connect: [...appConnectFor(browser), ...(opts.appConnect ?? [])],
   });
   const stopSweeping = sweepUploadsPeriodically(emulators, log, opts.uploadSweep);
   await stopSweeping.first;

@@ -1,12 +1,9 @@
-// The reference app as files a server hands out: the esbuild bundle of web/app/ui (React and
-// @elevenlabs/react inside, no CDN), its stylesheet and page, and the ElevenLabs SDK's audio
-// worklets self-hosted so the CSP needs no blob: scripts. Built in memory (make dev, tests) or
-// written to a folder (scripts/build.ts, deployed with the sessions function), and mounted on a
-// Router with a strict CSP.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Serving the reference app: its files (built by web/app/build.ts, in memory or from a folder)
+// mounted on a Router, each with a strict CSP. No esbuild here: the sessions function imports it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Router } from '../../shared/http/router';
-import { bundleForBrowser } from '../bundle';
+import type { BrowserApiConfig } from '../../shared/sessions/config';
 
 /** URL path -> file content; the paths the page and the SDK ask for. */
 export type AppAssets = Record<string, string>;
@@ -18,7 +15,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** The worklets @elevenlabs/client ships (package export `./worklets/*`) and loads from `workletPaths`. */
-const WORKLETS = ['rawAudioProcessor.js', 'audioConcatProcessor.js'];
+export const WORKLETS = ['rawAudioProcessor.js', 'audioConcatProcessor.js'];
 
 /** File names on disk for each path (`/` is index.html). */
 export const APP_FILES: Record<string, string> = {
@@ -27,26 +24,6 @@ export const APP_FILES: Record<string, string> = {
   '/app.css': 'app.css',
   ...Object.fromEntries(WORKLETS.map((w) => [`/worklets/${w}`, `worklets/${w}`])),
 };
-
-export async function buildAppAssets(root = process.cwd()): Promise<AppAssets> {
-  const here = join(root, 'web', 'app');
-  const worklets = join(root, 'node_modules', '@elevenlabs', 'client', 'worklets');
-  return {
-    '/': readFileSync(join(here, 'index.html'), 'utf8'),
-    '/app.js': await bundleForBrowser(join(here, 'ui', 'main.tsx'), { minify: true }),
-    '/app.css': readFileSync(join(here, 'app.css'), 'utf8'),
-    ...Object.fromEntries(WORKLETS.map((w) => [`/worklets/${w}`, readFileSync(join(worklets, w), 'utf8')])),
-  };
-}
-
-export function writeAppAssets(dir: string, assets: AppAssets): void {
-  for (const [path, file] of Object.entries(APP_FILES)) {
-    const body = assets[path];
-    if (body === undefined) continue;
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    writeFileSync(join(dir, file), body);
-  }
-}
 
 /** The assets written by writeAppAssets, or undefined when the folder does not hold the app. */
 export function readAppAssets(dir: string): AppAssets | undefined {
@@ -107,4 +84,29 @@ export function connectOrigins(url: string | undefined): string[] {
   const u = new URL(url);
   const ws = u.protocol === 'https:' ? 'wss:' : 'ws:';
   return [u.origin, `${ws}//${u.host}`];
+}
+
+/**
+ * Where the app's page connects besides its own origin, from the browser API's configuration:
+ * the uploads API (its own function URL when deployed), the bucket's presigned POSTs (the
+ * emulator locally; the bucket's regional host on AWS), and ElevenLabs (a configured base URL,
+ * or its public hosts).
+ */
+export function appConnectFor(config: BrowserApiConfig): string[] {
+  const bucket = config.endpoints.s3
+    ? new URL(config.endpoints.s3).origin
+    : `https://${config.imagesBucket}.s3.${config.region ?? 'us-east-1'}.amazonaws.com`;
+  return [
+    ...(config.uploadsUrl ? [new URL(config.uploadsUrl).origin] : []),
+    bucket,
+    ...(config.elevenLabs?.baseUrl ? connectOrigins(config.elevenLabs.baseUrl) : ELEVENLABS_CONNECT),
+  ];
+}
+
+/** The app's files in `dir` (written there by the build), mounted on `router`; false when absent. */
+export function mountAppFrom(dir: string, router: Router, config: BrowserApiConfig): boolean {
+  const assets = readAppAssets(dir);
+  if (!assets) return false;
+  mountApp(router, assets, { connect: appConnectFor(config) });
+  return true;
 }
