@@ -196,7 +196,13 @@ describeChromium('the reference app in Chromium', () => {
 
   test('a camera snapshot (rear camera asked, the fake device answers) is uploaded and seen', async () => {
     await page.getByRole('button', { name: 'Start camera' }).click();
-    await page.waitForFunction("document.querySelector('video.preview')?.videoWidth > 0");
+    // A function, not a string: the page's CSP forbids eval, which a string predicate needs.
+    const preview = page.locator('video.preview');
+    await eventually(
+      () => preview.evaluate((v: unknown) => (v as { videoWidth: number }).videoWidth),
+      (w) => w > 0,
+      10_000,
+    );
     await page.getByRole('button', { name: 'Snap' }).click();
     await page.locator('.thumb[data-state="ready"]', { hasText: 'camera snapshot' }).waitFor();
     const { sizes } = await ask('What does the camera show?');

@@ -18,6 +18,7 @@ import type {
   UserTranscript,
 } from '@elevenlabs/types';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { sseEvents } from '../helpers/chat-server';
 
 /** What the page sends (Outgoing in @elevenlabs/types is from the client's point of view). */
 type ClientEvent = ConversationInitiation | UserMessage | UserAudio | Pong | UserActivity | ContextualUpdate;
@@ -77,32 +78,14 @@ export interface FakeConversationOptions {
 /** 100 ms of silence at 16 kHz, 16-bit PCM: the agent "speaking" its answer. */
 const SILENCE = Buffer.alloc(3200).toString('base64');
 
-/** The content deltas of an OpenAI SSE stream, parsed event by event (never by regex over the whole). */
+/** The answer text of a streamed chat completion (the agent speaks it once it is complete). */
 async function readAnswer(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let answer = '';
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return answer;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
-      for (const line of event.split('\n')) {
-        if (!line.startsWith('data:')) continue;
-        const data = line.slice(5).trim();
-        if (data === '[DONE]') return answer;
-        const parsed = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] };
-        answer += parsed.choices?.[0]?.delta?.content ?? '';
-      }
-    }
-  }
+  return sseEvents(await res.text())
+    .map((e) => (typeof e === 'object' ? ((e as ChunkShape).choices?.[0]?.delta?.content ?? '') : ''))
+    .join('');
 }
+
+type ChunkShape = { choices?: { delta?: { content?: string } }[] };
 
 export async function startFakeConversationServer(
   opts: FakeConversationOptions,
