@@ -241,6 +241,11 @@ describeChromium('the reference app in Chromium', () => {
     await drawing.waitFor();
     const { sizes } = await ask('What did I draw?');
     expect(sizes).toContain('480x320');
+    // The session panel shows the turns' tokens as the chat function counted them.
+    await page
+      .getByTestId('tokens')
+      .filter({ hasText: /^[1-9]\d* in · [1-9]\d* out$/ })
+      .waitFor();
     await shot('drawing');
   });
 

@@ -12,6 +12,9 @@ interface Health {
   }[];
 }
 
+const USAGE_SETTLE_MS = 1500;
+const USAGE_REFRESH_MS = 30_000;
+
 export function UsagePanel(props: { session: VisionSession | null; turns: number }) {
   const { session, turns } = props;
   const [usage, setUsage] = useState<SessionUsageTotals | null>(null);
@@ -21,16 +24,24 @@ export function UsagePanel(props: { session: VisionSession | null; turns: number
   useEffect(() => {
     if (!session) return;
     let stale = false;
-    session
-      .usage()
-      .then((u) => !stale && setUsage(u))
-      .catch(() => undefined);
-    fetch('/health')
-      .then(async (r) => (r.ok ? ((await r.json()) as Health) : 'unavailable'))
-      .then((h) => !stale && setHealth(h))
-      .catch(() => !stale && setHealth('unavailable'));
+    const read = () => {
+      session
+        .usage()
+        .then((u) => !stale && setUsage(u))
+        .catch(() => undefined);
+      fetch('/health')
+        .then(async (r) => (r.ok ? ((await r.json()) as Health) : 'unavailable'))
+        .then((h) => !stale && setHealth(h))
+        .catch(() => !stale && setHealth('unavailable'));
+    };
+    read();
+    // The chat function adds a turn's usage as the turn ends, a moment after the answer arrives.
+    const again = setTimeout(read, USAGE_SETTLE_MS);
+    const every = setInterval(read, USAGE_REFRESH_MS);
     return () => {
       stale = true;
+      clearTimeout(again);
+      clearInterval(every);
     };
   }, [session, turns]);
 
