@@ -46,7 +46,7 @@ describeChromium('the reference app in Chromium', () => {
   const shot = (name: string, p: Page = page) =>
     p.screenshot({ path: join(SCREENSHOTS, `app-${name}.png`), fullPage: true });
 
-  /** A typed question through the conversation; resolves with the model's request for it. */
+  /** A typed question through the conversation; resolves with the images the model received for it, and its request. */
   async function ask(question: string): Promise<{ sizes: string[]; body: { messages: Msg[] } }> {
     const answer = `Answer to: ${question}`;
     upstream.requests.length = 0;
@@ -60,7 +60,12 @@ describeChromium('the reference app in Chromium', () => {
     expect(user.role).toBe('user');
     const parts = typeof user.content === 'string' ? [{ type: 'text', text: user.content }] : user.content;
     expect(parts.filter((p) => p.type === 'text').map((p) => p.text)).toContain(question);
-    const urls = parts.filter((p) => p.type === 'image_url').map((p) => p.image_url!.url);
+    // The product keeps each image where it first appeared in the history (a stable prefix for
+    // prompt caching), so the images of a turn are those of every message it carries.
+    const urls = body.messages
+      .flatMap((m) => (typeof m.content === 'string' ? [] : m.content))
+      .filter((p) => p.type === 'image_url')
+      .map((p) => p.image_url!.url);
     return { sizes: await Promise.all(urls.map(imageSize)), body };
   }
 
@@ -261,6 +266,26 @@ describeChromium('the reference app in Chromium', () => {
     expect(text).toContain(NOT_AN_IMAGE);
     expect(text).toContain('(not_an_image)');
     await shot('refused');
+  });
+
+  test('a dropped image is added; removing a thumbnail removes the image, and the next question no longer carries it', async () => {
+    const png = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#2e86e4' } })
+      .png()
+      .toBuffer();
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(png.toString('base64'))}), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      document.querySelector('.dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    })()`);
+    await page.locator('.thumb[data-state="ready"]', { hasText: 'dropped.png' }).waitFor();
+    expect((await ask('And the dropped one?')).sizes).toContain('200x150');
+
+    await page.getByRole('button', { name: 'Remove photo.jpg' }).click();
+    await page.locator('.thumb', { hasText: 'photo.jpg' }).waitFor({ state: 'detached' });
+    const { sizes } = await ask('Is the photo still there?');
+    expect(sizes).not.toContain('1238x928');
+    expect(sizes).toContain('200x150');
   });
 
   test('axe-core finds no serious or critical violation; the page ran clean under its CSP', async () => {

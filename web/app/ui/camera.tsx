@@ -56,7 +56,14 @@ export function Camera({ onFrame }: { onFrame: (blob: Blob, name: string, slot?:
     }
   }, []);
 
-  useEffect(() => stop, [stop]);
+  // Leaving the page or this view turns the camera off (its light too).
+  useEffect(() => {
+    window.addEventListener('pagehide', stop);
+    return () => {
+      window.removeEventListener('pagehide', stop);
+      stop();
+    };
+  }, [stop]);
 
   /** The current frame at full size. */
   const grab = useCallback((): HTMLCanvasElement | null => {

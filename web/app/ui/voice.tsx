@@ -151,7 +151,9 @@ export function Voice(props: { session: VisionSession | null; onTurnDone: () => 
           {problem}
         </p>
       )}
-      <ol className="transcript" ref={transcript} aria-label="Transcript" aria-live="polite">
+      {/* Focusable so a keyboard can scroll a long transcript. */}
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1) */}
+      <ol className="transcript" ref={transcript} aria-label="Transcript" aria-live="polite" tabIndex={0}>
         {lines.map((l) => (
           <li key={l.id} className={`line ${l.role}`}>
             <span className="who">{l.role === 'user' ? 'You' : 'Agent'}</span> {l.text}
