@@ -184,16 +184,7 @@ describeChromium('the reference app in Chromium', () => {
   });
 
   test('an image pasted from the clipboard (a real paste event) is uploaded and seen', async () => {
-    const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#e4572e' } })
-      .png()
-      .toBuffer();
-    // Page code as a string: this file is checked without the DOM library.
-    await page.evaluate(`(() => {
-      const bytes = Uint8Array.from(atob(${JSON.stringify(png.toString('base64'))}), (c) => c.charCodeAt(0));
-      const data = new DataTransfer();
-      data.items.add(new File([bytes], 'pasted.png', { type: 'image/png' }));
-      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-    })()`);
+    await dispatchImage(page, 'paste', 'body', 'pasted.png', await solidPng(300, 200, '#e4572e'));
     await page.locator('.thumb[data-state="ready"]', { hasText: 'pasted.png' }).waitFor();
     const { sizes } = await ask('What colour is the pasted image?');
     expect(sizes).toContain('300x200');
@@ -269,15 +260,7 @@ describeChromium('the reference app in Chromium', () => {
   });
 
   test('a dropped image is added; removing a thumbnail removes the image, and the next question no longer carries it', async () => {
-    const png = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#2e86e4' } })
-      .png()
-      .toBuffer();
-    await page.evaluate(`(() => {
-      const bytes = Uint8Array.from(atob(${JSON.stringify(png.toString('base64'))}), (c) => c.charCodeAt(0));
-      const data = new DataTransfer();
-      data.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
-      document.querySelector('.dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
-    })()`);
+    await dispatchImage(page, 'drop', '.dropzone', 'dropped.png', await solidPng(200, 150, '#2e86e4'));
     await page.locator('.thumb[data-state="ready"]', { hasText: 'dropped.png' }).waitFor();
     expect((await ask('And the dropped one?')).sizes).toContain('200x150');
 
@@ -348,6 +331,35 @@ describeChromium('the reference app in Chromium', () => {
     }
   });
 });
+
+function solidPng(width: number, height: number, background: string): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background } })
+    .png()
+    .toBuffer();
+}
+
+/**
+ * A real `paste` (ClipboardEvent) or `drop` (DragEvent) carrying one PNG file, dispatched on
+ * `target` as the browser does. Page code as a string: this file is checked without the DOM library.
+ */
+async function dispatchImage(
+  page: Page,
+  kind: 'paste' | 'drop',
+  target: string,
+  name: string,
+  png: Buffer,
+): Promise<void> {
+  const event =
+    kind === 'paste'
+      ? "new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })"
+      : "new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true })";
+  await page.evaluate(`(() => {
+    const bytes = Uint8Array.from(atob(${JSON.stringify(png.toString('base64'))}), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], ${JSON.stringify(name)}, { type: 'image/png' }));
+    document.querySelector(${JSON.stringify(target)}).dispatchEvent(${event});
+  })()`);
+}
 
 /** How many XMLHttpRequests the page has made so far (uploads to the bucket are its only ones). */
 async function upstreamPosts(page: Page): Promise<number> {
