@@ -13,6 +13,8 @@ export async function writeFakeCameraFile(path: string, frames = 2): Promise<str
     .toBuffer();
   const rgb = await sharp({ create: { width, height, channels: 3, background: '#f59e0b' } })
     .composite([{ input: square, left: 100, top: 75 }])
+    // Compositing adds an alpha channel; the frame below is read as RGB triples.
+    .removeAlpha()
     .raw()
     .toBuffer();
   const y = Buffer.alloc(width * height);
