@@ -34,7 +34,7 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed ## Install Node 22 (if needed) and npm dependencies
 
-dev: deps ## Run the product locally: chat + sessions + uploads on :8787 with embedded DynamoDB and S3
+dev: deps ## Run the product locally on :8787 (the web app at /): chat + sessions + uploads, embedded DynamoDB and S3
 	tsx infra/local/dev-server.ts
 
 dev-lambda: build ## Like `make dev`, but every request through AWS's Lambda runtime client on the built bundles
@@ -42,6 +42,7 @@ dev-lambda: build ## Like `make dev`, but every request through AWS's Lambda run
 
 test: deps ## Run every check: types, lint, unit + integration tests, CDK synth with real bundling
 	tsc --noEmit -p tsconfig.json
+	tsc --noEmit -p web/app/ui/tsconfig.json
 	biome check .
 	@mkdir -p .build
 	@scripts/ensure-chromium.sh
@@ -51,6 +52,7 @@ test: deps ## Run every check: types, lint, unit + integration tests, CDK synth 
 
 typecheck: deps
 	tsc --noEmit -p tsconfig.json
+	tsc --noEmit -p web/app/ui/tsconfig.json
 
 lint: deps
 	biome check .
@@ -61,7 +63,7 @@ unit: deps ## Only the jest suite
 bench: deps ## Benchmarks (results table in bench/README.md and README.md)
 	tsx bench/run.ts
 
-build: deps ## Bundle every function with esbuild into .build/
+build: deps ## Bundle every function with esbuild into .build/ (the web app into .build/sessions/app/)
 	tsx scripts/build.ts
 
 synth: deps ## Synthesize the CloudFormation template offline (real esbuild bundling, cdk-nag)

@@ -10,6 +10,7 @@ export const OUTPUT_KEYS = {
   chatServerUrl: 'ChatServerUrl',
   apiUrl: 'ApiUrl',
   uploadsUrl: 'UploadsUrl',
+  appUrl: 'AppUrl',
   bucketName: 'BucketName',
   llmSecretArn: 'LlmSecretArn',
   elevenLabsSecretArn: 'ElevenLabsSecretArn',

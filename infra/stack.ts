@@ -311,6 +311,15 @@ export class VisionBackendStack extends Stack {
     out(OUTPUT_KEYS.chatServerUrl, `${this.chatUrl.url}v1`, 'Paste into ElevenLabs: Custom LLM server URL');
     out(OUTPUT_KEYS.apiUrl, this.apiUrl.url, 'Sessions API (browsers)');
     out(OUTPUT_KEYS.uploadsUrl, this.uploadsUrl.url, 'Uploads API (browsers)');
+    // The sessions function serves the reference app (web/app) too: same origin as the sessions
+    // API. A function URL is known only once created, so its origin joins the stage's
+    // allowedOrigins after the first deploy (docs/deploying.md): the uploads URL and the bucket
+    // need it, and putting it there automatically would be a dependency cycle.
+    out(
+      OUTPUT_KEYS.appUrl,
+      this.apiUrl.url,
+      "Reference web app (add this origin, without the trailing slash, to the stage's allowedOrigins)",
+    );
     out(OUTPUT_KEYS.bucketName, this.storage.bucket.bucketName, 'Image bucket');
     out(
       OUTPUT_KEYS.llmSecretArn,

@@ -45,7 +45,7 @@ const authSchema = z.discriminatedUnion('mode', [
     .strict(),
 ]);
 
-// Bounds match what the functions accept at start (shared/sessions/config.ts), so a value the
+// Bounds match what the functions accept at start (shared/browser-api/config.ts), so a value the
 // function would reject fails here, at synth, instead.
 const limitsSchema = z
   .object({

@@ -5,8 +5,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../infra/constructs/bundling';
+import { buildAppAssets, writeAppAssets } from '../web/app/build';
 
 export const FUNCTIONS = ['chat', 'sessions', 'uploads', 'generate'] as const;
+
+/** The function whose bundle carries the reference app (web/app) in app/: same origin as the sessions API. */
+export const APP_SERVED_BY = 'sessions';
 
 /**
  * zod re-exports every one of its 60-odd message locales as a namespace (`z.locales`), which no
@@ -102,8 +106,13 @@ async function main(): Promise<void> {
     throw new Error(`unknown function "${one}" (known: ${FUNCTIONS.join(', ')})`);
   }
   for (const fn of one ? [one] : FUNCTIONS) {
-    const out = await bundleFunction(fn, arg('--outdir') ?? `.build/${fn}`, arg('--entry'));
+    const outdir = arg('--outdir') ?? `.build/${fn}`;
+    const out = await bundleFunction(fn, outdir, arg('--entry'));
     process.stdout.write(`built ${out}\n`);
+    if (fn === APP_SERVED_BY) {
+      writeAppAssets(join(outdir, 'app'), await buildAppAssets());
+      process.stdout.write(`built ${outdir}/app (the reference app)\n`);
+    }
   }
 }
 

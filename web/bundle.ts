@@ -18,6 +18,9 @@ export async function bundleForBrowser(entry: string, opts: BrowserBundleOptions
     ...(opts.globalName ? { globalName: opts.globalName } : {}),
     target: ['chrome120', 'firefox120', 'safari17'],
     minify: opts.minify ?? false,
+    // React's production build, and JSX for the app's .tsx files.
+    define: { 'process.env.NODE_ENV': '"production"' },
+    jsx: 'automatic',
     legalComments: 'none',
     logLevel: 'silent',
   });

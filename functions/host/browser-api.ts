@@ -10,6 +10,7 @@ import { createRateLimitEnforcer, createSessionRateLimitEnforcer } from '../../s
 import type { BrowserApiConfig } from '../../shared/browser-api/config';
 import type { BrowserApiDeps, UrlFetchSettings } from '../../shared/browser-api/deps';
 import { ElevenLabsClient } from '../../shared/elevenlabs/client';
+import { SessionBudget } from '../../shared/limits/budget';
 import { RateLimiter } from '../../shared/limits/rate-limiter';
 import { type Logger, silentLogger } from '../../shared/observability/log';
 import { ThrottledErrorLog } from '../../shared/observability/throttled-error-log';
@@ -113,6 +114,7 @@ export function composeBrowserApi(
     objects,
     s3: clients.s3,
     guard,
+    budget: new SessionBudget({ client: clients.dynamo, tableName: config.controlTable, now, log: sink }),
     ...(elevenLabs ? { elevenLabs } : {}),
     urlFetch: { timeoutMs: DEFAULT_URL_FETCH_TIMEOUT_MS, ...opts.urlFetch },
     storageFaults: new StorageFaultBoundary(storageIncidents),

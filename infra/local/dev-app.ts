@@ -1,8 +1,6 @@
 // The whole product in one process: chat, sessions and uploads behind one router, with the
 // embedded DynamoDB and S3 emulators. `make dev` serves it; integration tests and the image
 // benchmark run exactly this.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeChat } from '../../functions/chat/compose';
 import { enableBrowserGenerations } from '../../functions/generate/compose';
@@ -22,12 +20,13 @@ import {
   BROWSER_CORS_MAX_AGE_SECONDS,
   BROWSER_CORS_METHODS,
 } from '../../shared/http/cors';
-import type { Router } from '../../shared/http/router';
 import type { HttpRequest } from '../../shared/http/types';
 import type { ModeratePrompt } from '../../shared/imagegen/moderation';
 import type { ImageGenerator } from '../../shared/imagegen/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
 import { BUCKET_PREFIXES } from '../../shared/storage/schema';
+import { appConnectFor, mountApp } from '../../web/app/assets';
+import { buildAppAssets } from '../../web/app/build';
 import { type Emulators, startEmulators } from './emulators';
 
 export interface DevApp {
@@ -56,6 +55,8 @@ export interface DevAppOptions {
    * then every `intervalMs` (default 10 minutes); `now` lets tests move the clock.
    */
   uploadSweep?: { intervalMs?: number; now?: () => number };
+  /** More origins the app's page may connect to (a test's fake ElevenLabs conversation socket). */
+  appConnect?: string[];
 }
 
 const DEFAULT_UPLOAD_SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -118,10 +119,9 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   composeSessions(api, app.router, generations);
   const uploads = composeUploads(api, app.router);
   const stopNotifications = deliverUploadNotifications(emulators, uploads);
-  mountDemoPage(app.router, {
-    s3Origin: new URL(emulators.s3Endpoint).origin,
-    voice: browser.elevenLabs !== undefined,
-    log,
+  // The reference app (web/app) at `/`, bundled now: same origin as the API, so no CORS.
+  mountApp(app.router, await buildAppAssets(), {
+    connect: [...appConnectFor(browser), ...(opts.appConnect ?? [])],
   });
   const stopSweeping = sweepUploadsPeriodically(emulators, log, opts.uploadSweep);
   await stopSweeping.first;
@@ -210,55 +210,4 @@ export function originsIn(list: string | undefined): string[] {
     .split(',')
     .map((o) => o.trim())
     .filter((o) => URL.canParse(o) && new URL(o).origin === o);
-}
-
-/** Where the voice button loads the ElevenLabs browser client from (only when an agent is configured). */
-const ELEVENLABS_CLIENT_ORIGIN = 'https://esm.sh';
-
-/**
- * The demo page (infra/local/demo/) at `GET /` and `GET /demo.js`, read once. Its CSP allows
- * only this origin, the inline style by hash, and the S3 emulator for uploads; esm.sh (plus the
- * `blob:` worklets the ElevenLabs client loads) and ElevenLabs hosts only when voice can work.
- */
-export function mountDemoPage(router: Router, opts: { s3Origin: string; voice: boolean; log: Logger }): void {
-  const dir = join(process.cwd(), 'infra', 'local', 'demo');
-  let html: string;
-  let script: string;
-  try {
-    html = readFileSync(join(dir, 'index.html'), 'utf8');
-    script = readFileSync(join(dir, 'demo.js'), 'utf8');
-  } catch (err) {
-    opts.log.warn('demo page not served: its files were not found', { dir, error: err });
-    return;
-  }
-  const styleHashes = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
-    (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
-  );
-  const csp = [
-    "default-src 'none'",
-    `script-src 'self'${opts.voice ? ` ${ELEVENLABS_CLIENT_ORIGIN} blob:` : ''}`,
-    `style-src ${styleHashes.join(' ') || "'none'"}`,
-    "img-src 'self' blob: data:",
-    `connect-src 'self' ${opts.s3Origin}${opts.voice ? ' https://*.elevenlabs.io wss://*.elevenlabs.io' : ''}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-  const headers = {
-    'content-security-policy': csp,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-cache',
-  };
-  router
-    .on('GET', '/', async () => ({
-      status: 200,
-      headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
-      body: html,
-    }))
-    .on('GET', '/demo.js', async () => ({
-      status: 200,
-      headers: { ...headers, 'content-type': 'text/javascript; charset=utf-8' },
-      body: script,
-    }));
 }

@@ -55,12 +55,12 @@ async function main(): Promise<void> {
     elevenLabsSecret: pickFromEnv(ELEVENLABS_KEYS, env),
     imageSecret: pickFromEnv(IMAGE_KEYS, env),
     overrides,
-    serveDemo: true,
+    serveApp: true,
     log,
     onFunctionLog: (fn, line) => process.stdout.write(`[${fn}] ${line}\n`),
   });
   process.stdout.write(
-    `${JSON.stringify({ msg: 'listening', url: app.url, demo: `${app.url}/`, serverUrlForElevenLabs: `${app.url}/v1`, data: defaultDataDir(), host: 'lambda runtime interface client' })}\n`,
+    `${JSON.stringify({ msg: 'listening', url: app.url, app: `${app.url}/`, serverUrlForElevenLabs: `${app.url}/v1`, data: defaultDataDir(), host: 'lambda runtime interface client' })}\n`,
   );
   if (!env.CHAT_API_KEY)
     log.warn('CHAT_API_KEY is not set: the chat endpoint is OPEN (fine locally, never deployed)');

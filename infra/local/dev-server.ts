@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     // Printed whatever LOG_LEVEL says: scripts and people wait for this line.
     process.stdout.write(
-      `${JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${port}`, demo: `http://127.0.0.1:${port}/`, serverUrlForElevenLabs: `http://127.0.0.1:${port}/v1`, data: defaultDataDir() })}\n`,
+      `${JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${port}`, app: `http://127.0.0.1:${port}/`, serverUrlForElevenLabs: `http://127.0.0.1:${port}/v1`, data: defaultDataDir() })}\n`,
     );
     if (!config.chatApiKey)
       log.warn('CHAT_API_KEY is not set: the chat endpoint is OPEN (fine locally, never deployed)');

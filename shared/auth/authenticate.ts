@@ -3,7 +3,7 @@
 import type { HttpRequest } from '../http/types';
 import { bearerToken } from './bearer-token';
 import type { VerifyJwt } from './jwt-verifier';
-import { assertOriginAllowed } from './origin-policy';
+import { assertOriginAllowed, requestOrigin } from './origin-policy';
 import type { BrowserAuthConfig, Caller } from './types';
 
 export type AuthenticateCaller = (req: HttpRequest) => Promise<Caller>;
@@ -15,7 +15,9 @@ export function createCallerAuthenticator(
   if (config.mode === 'anonymous') {
     return async (req) => {
       // Without a login, the Origin is all that ties a request to the product's own pages.
-      assertOriginAllowed(req.headers.origin, config.allowedOrigins, { required: true });
+      assertOriginAllowed(requestOrigin(req.headers, config.allowedOrigins), config.allowedOrigins, {
+        required: true,
+      });
       return { kind: 'anonymous', ip: req.sourceIp };
     };
   }

@@ -24,3 +24,18 @@ export function assertOriginAllowed(
     );
   }
 }
+
+/**
+ * The Origin of a browser request. Browsers send no Origin on a same-origin GET (the reference
+ * app, served by the API's own host, reading its session or usage), but they always send
+ * `Sec-Fetch-Site`, which no page can set: `same-origin` means a page on this host, whose origin is
+ * then `http(s)://<host>`, whichever of the two is allowed. Anything else keeps the header as sent.
+ */
+export function requestOrigin(
+  headers: Readonly<Record<string, string | undefined>>,
+  allowed: readonly string[],
+): string | undefined {
+  if (headers.origin) return headers.origin;
+  if (headers['sec-fetch-site'] !== 'same-origin' || !headers.host) return undefined;
+  return [`https://${headers.host}`, `http://${headers.host}`].find((o) => allowed.includes(o));
+}

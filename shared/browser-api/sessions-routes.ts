@@ -14,7 +14,7 @@ import type { BrowserApiDeps } from './deps';
 
 export type SessionsRoutesDeps = Pick<
   BrowserApiDeps,
-  'config' | 'store' | 'guard' | 'elevenLabs' | 'storageFaults' | 'log'
+  'config' | 'store' | 'guard' | 'elevenLabs' | 'storageFaults' | 'log' | 'budget'
 >;
 
 /** How the browser will connect to the agent: WebRTC (token, the SDK default) or websocket (signed URL). */
@@ -120,6 +120,19 @@ export function createSessionsRoutes(
     );
   }
 
+  /** Tokens and estimated cost so far; `available: false` when the counters could not be read. */
+  async function getUsage(req: HttpRequest, params: Record<string, string>): Promise<HttpResponse> {
+    const { session } = await guard.admitToSession(req, params.sessionId!, 'session_call');
+    const used = await deps.budget.usage(session.sessionId);
+    return jsonResponse(
+      200,
+      used
+        ? { available: true, tokensIn: used.tokensIn, tokensOut: used.tokensOut, costUsd: used.costUsd }
+        : { available: false, tokensIn: 0, tokensOut: 0, costUsd: 0 },
+      NO_STORE,
+    );
+  }
+
   async function linkConversation(req: HttpRequest, params: Record<string, string>): Promise<HttpResponse> {
     const { session } = await guard.admitToSession(req, params.sessionId!, 'session_call');
     const { conversationId } = parseJsonBody(req, linkBody, { maxBytes: MAX_BODY_BYTES });
@@ -146,6 +159,9 @@ export function createSessionsRoutes(
     )
     .on('DELETE', '/sessions/:sessionId', (req, params) =>
       storageFaults.run('DELETE /sessions/{id}', () => deleteSession(req, params)),
+    )
+    .on('GET', '/sessions/:sessionId/usage', (req, params) =>
+      storageFaults.run('GET /sessions/{id}/usage', () => getUsage(req, params)),
     )
     .on('POST', '/sessions/:sessionId/link', (req, params) =>
       storageFaults.run('POST /sessions/{id}/link', () => linkConversation(req, params)),

@@ -1,6 +1,12 @@
 // A fake of the two ElevenLabs endpoints our server calls to let a browser start a private
 // agent conversation: it checks `xi-api-key` and `agent_id` as the real API does and answers in
 // its wire shape. One-shot failures (401, 404, 500, hangs) can be queued like any scripted server.
+// With `conversation`, signed URLs point at a fake conversation websocket (elevenlabs-conversation.ts).
+import {
+  type FakeConversationOptions,
+  type FakeConversationServer,
+  startFakeConversationServer,
+} from './elevenlabs-conversation';
 import { type Behaviour, type RecordedRequest, type Responder, startScriptedServer } from './scripted-server';
 
 export const ELEVENLABS_SIGNED_URL_PATH = '/v1/convai/conversation/get-signed-url';
@@ -12,6 +18,8 @@ export interface FakeElevenLabs {
   apiKey: string;
   agentId: string;
   requests: RecordedRequest[];
+  /** The conversation websocket signed URLs lead to (only when started with `conversation`). */
+  conversation?: FakeConversationServer;
   /** Queues one-shot answers for the next requests (e.g. `{ kind: 'hang' }`). */
   enqueue(...responders: Responder[]): void;
   close(): Promise<void>;
@@ -22,11 +30,19 @@ function detail(status: number, code: string, message: string): Behaviour {
 }
 
 export async function startFakeElevenLabs(
-  opts: { apiKey?: string; agentId?: string } = {},
+  opts: {
+    apiKey?: string;
+    agentId?: string;
+    conversation?: Omit<FakeConversationOptions, 'isValidSignature'>;
+  } = {},
 ): Promise<FakeElevenLabs> {
   const apiKey = opts.apiKey ?? 'xi-test-key-0123456789';
   const agentId = opts.agentId ?? 'agent_01testagent';
   let issued = 0;
+  const signatures = new Set<string>();
+  const conversation = opts.conversation
+    ? await startFakeConversationServer({ ...opts.conversation, isValidSignature: (s) => signatures.has(s) })
+    : undefined;
 
   const answer = (req: RecordedRequest): Behaviour => {
     const url = new URL(req.path, 'http://fake');
@@ -43,11 +59,15 @@ export async function startFakeElevenLabs(
     if (agent !== agentId) return detail(404, 'agent_not_found', `Agent ${agent} not found`);
     issued += 1;
     if (url.pathname === ELEVENLABS_SIGNED_URL_PATH) {
+      const signature = `sig_${issued}`;
+      signatures.add(signature);
       return {
         kind: 'json',
         status: 200,
         body: {
-          signed_url: `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${agent}&conversation_signature=sig_${issued}`,
+          signed_url: conversation
+            ? conversation.signedUrl(agent, signature)
+            : `wss://api.elevenlabs.io/v1/convai/conversation?agent_id=${agent}&conversation_signature=${signature}`,
         },
       };
     }
@@ -63,7 +83,11 @@ export async function startFakeElevenLabs(
     apiKey,
     agentId,
     requests: server.requests,
+    ...(conversation ? { conversation } : {}),
     enqueue: (...responders) => server.enqueue(...responders),
-    close: () => server.close(),
+    close: async () => {
+      await conversation?.close();
+      await server.close();
+    },
   };
 }

@@ -1,6 +1,10 @@
 // The whole local product (startDevApp: chat + sessions + uploads + emulators) behind the real
 // node host on a loopback port, plus small browser-side helpers for tests and benchmarks.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type DevApp, type DevAppOptions, startDevApp } from '../../infra/local/dev-app';
+import { createNodeHost } from '../../infra/local/node-host';
+import type { HttpHandler } from '../../shared/http/types';
 import { silentLogger } from '../../shared/observability/log';
 import { serveOnLoopback } from './serve';
 
@@ -21,6 +25,43 @@ export async function startDevServer(opts: DevAppOptions): Promise<RunningDevSer
     dev,
     async close() {
       await served.close();
+      await dev.close();
+    },
+  };
+}
+
+/**
+ * Like startDevServer, but listening first, as `make dev` does: the page served at `/` is on the
+ * server's own origin, which must be known before the app starts (it is the allowed origin of the
+ * browser API and of the S3 emulator's CORS). PORT makes startDevApp derive them.
+ */
+export async function startSameOriginDevServer(opts: DevAppOptions): Promise<RunningDevServer> {
+  let app: DevApp | undefined;
+  const handler: HttpHandler = (req, signal) => app!.app.handler(req, signal);
+  const server: Server = createNodeHost(handler, {
+    maxBodyBytes: 20 * 1024 * 1024,
+    extraHeaders: (r) => app?.corsHeaders(r) ?? {},
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    app = await startDevApp({
+      log: silentLogger,
+      writeMetrics: () => {},
+      ...opts,
+      env: { ...opts.env, PORT: String(port) },
+    });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const dev = app;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dev,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       await dev.close();
     },
   };

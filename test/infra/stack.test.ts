@@ -671,12 +671,13 @@ describe('tables', () => {
 });
 
 describe('stack', () => {
-  test('outputs: the exact ElevenLabs server URL (function URL + "v1"), API and uploads URLs, bucket, secrets', () => {
+  test('outputs: the exact ElevenLabs server URL (function URL + "v1"), API, app and uploads URLs, bucket, secrets', () => {
     const s = dev;
     const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'ApiUrl',
+        'AppUrl',
         'BucketName',
         'ChatServerUrl',
         'ElevenLabsSecretArn',
@@ -685,6 +686,8 @@ describe('stack', () => {
         'UploadsUrl',
       ].sort(),
     );
+    // The sessions function serves the app: the same URL as the API, so the page needs no CORS for it.
+    expect(outputs.AppUrl!.Value).toEqual({ 'Fn::GetAtt': [logicalId(s.stack.apiUrl), 'FunctionUrl'] });
     expect(outputs.ChatServerUrl!.Value).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(s.stack.chatUrl), 'FunctionUrl'] }, 'v1']],
     });

@@ -10,6 +10,7 @@ import { createSession, fetchTransport, VisionApiError, type VisionSession } fro
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../fakes/openai-server';
 import { cameraPhoto } from '../helpers/camera-photo';
 import { type RunningDevServer, startDevServer } from '../helpers/dev-server';
+import { eventually } from '../integration/resilience/harness';
 
 const ORIGIN = 'https://app.example.com';
 let upstream: FakeOpenAIServer;
@@ -154,4 +155,19 @@ test('link the conversation, read it back, delete the session', async () => {
     status: 404,
     code: 'session_not_found',
   });
+});
+
+test("usage(): the session's token and cost totals grow with its turns", async () => {
+  const session = await open();
+  expect(await session.usage()).toEqual({ available: true, tokensIn: 0, tokensOut: 0, costUsd: 0 });
+  await turnImageSizes(session);
+  // The chat function adds a turn's usage as the turn ends, without holding the answer for it.
+  const used = await eventually(
+    () => session.usage(),
+    (u) => u.tokensOut > 0,
+    5000,
+  );
+  expect(used.available).toBe(true);
+  expect(used.tokensIn).toBeGreaterThan(0);
+  expect(used.costUsd).toBeGreaterThan(0);
 });

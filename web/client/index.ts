@@ -41,6 +41,13 @@ export interface AddFileOptions extends AddImageOptions {
   onProgress?: (p: UploadProgress) => void;
 }
 
+export interface SessionUsageTotals {
+  available: boolean;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
 interface CreatedSessionBody {
   sessionId: string;
   sessionSecret: string;
@@ -205,6 +212,13 @@ export class VisionSession {
   /** The session as the server sees it: expiry, linked conversation, image metadata. */
   get(): Promise<PublicSession> {
     return this.call<PublicSession>('GET', `${this.api}/sessions/${this.id}`, { secret: this.secret });
+  }
+
+  /** Tokens and estimated cost of the session's turns so far (`available: false` if unreadable now). */
+  usage(): Promise<SessionUsageTotals> {
+    return this.call<SessionUsageTotals>('GET', `${this.api}/sessions/${this.id}/usage`, {
+      secret: this.secret,
+    });
   }
 
   async listImages(): Promise<PublicImage[]> {

@@ -9,8 +9,10 @@ import { Router } from '../../../shared/http/router';
 import type { HttpHandler } from '../../../shared/http/types';
 import { type Logger, silentLogger } from '../../../shared/observability/log';
 import { BUCKET_PREFIXES } from '../../../shared/storage/schema';
+import { APP_FILES, ELEVENLABS_CONNECT, mountApp } from '../../../web/app/assets';
+import { buildAppAssets } from '../../../web/app/build';
 import type { FunctionName } from '../../environment';
-import { LOCAL_NAMES, mountDemoPage } from '../dev-app';
+import { LOCAL_NAMES } from '../dev-app';
 import { type Emulators, startEmulators } from '../emulators';
 import type { ExecutionEnvironment, HostEvent } from './execution-environment';
 import { FunctionUrl, type LambdaLimits } from './function-url';
@@ -50,7 +52,8 @@ export interface LambdaAppOptions {
   adjust?: Partial<Record<FunctionName, Partial<Pick<FunctionDefinition, 'timeoutSeconds' | 'memoryMb'>>>>;
   maxConcurrency?: number;
   limits?: Partial<LambdaLimits>;
-  serveDemo?: boolean;
+  /** Serves the reference app (web/app) at `/` beside the function URLs, as the sessions function does deployed. */
+  serveApp?: boolean;
   log?: Logger;
   /** Every line a function process prints (its logs), with the function's name. */
   onFunctionLog?(fn: FunctionName, line: string): void;
@@ -199,15 +202,11 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
     res.end();
   }
 
-  let demo: HttpHandler | undefined;
-  if (opts.serveDemo) {
-    const router = new Router();
-    mountDemoPage(router, {
-      s3Origin: new URL(emulators.s3Endpoint).origin,
-      voice: !!opts.elevenLabsSecret?.ELEVENLABS_API_KEY,
-      log,
-    });
-    demo = router.handler();
+  let appPages: HttpHandler | undefined;
+  if (opts.serveApp) {
+    appPages = mountApp(new Router(), await buildAppAssets(opts.projectRoot), {
+      connect: [new URL(emulators.s3Endpoint).origin, ...ELEVENLABS_CONNECT],
+    }).handler();
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -217,9 +216,9 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
       void invokeAsync(decodeURIComponent(invoke[1]!), req, res);
       return;
     }
-    if (demo && req.method === 'GET' && (path === '/' || path === '/demo.js')) {
+    if (appPages && req.method === 'GET' && path in APP_FILES) {
       req.resume();
-      void demo(
+      void appPages(
         { method: 'GET', path, headers: {}, query: {}, body: Buffer.alloc(0), sourceIp: '' },
         new AbortController().signal,
       ).then((r) => {

@@ -1,5 +1,9 @@
 // The sessions Lambda entry, invoked as the runtime does for a buffered function URL (payload
 // v2), configured only through its environment, against the emulators and a fake ElevenLabs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildAppAssets, writeAppAssets } from '../../../web/app/build';
 import { type FakeElevenLabs, startFakeElevenLabs } from '../../fakes/elevenlabs-server';
 import {
   APP_ORIGIN,
@@ -15,8 +19,11 @@ let storage: TestStorage;
 let fake: FakeElevenLabs;
 let handler: FunctionUrlHandler;
 const savedEnv = { ...process.env };
+/** Lambda's task root, holding app/ as scripts/build.ts writes it beside the bundle. */
+const taskRoot = mkdtempSync(join(tmpdir(), 'sessions-task-'));
 
 beforeAll(async () => {
+  writeAppAssets(join(taskRoot, 'app'), await buildAppAssets());
   storage = await startTestStorage();
   fake = await startFakeElevenLabs();
   Object.assign(process.env, {
@@ -28,12 +35,15 @@ beforeAll(async () => {
     ELEVENLABS_AGENT_ID: fake.agentId,
     ELEVENLABS_BASE_URL: fake.url,
     LOG_LEVEL: 'error',
+    LAMBDA_TASK_ROOT: taskRoot,
+    AWS_REGION: 'eu-west-1',
   });
   delete process.env.ELEVENLABS_SECRET_ARN;
   ({ handler } = await import('../../../functions/sessions/handler'));
 });
 afterAll(async () => {
   process.env = savedEnv;
+  rmSync(taskRoot, { recursive: true, force: true });
   await fake.close();
   await storage.close();
 });
@@ -128,4 +138,40 @@ test('a storage outage through the Lambda entry: 503 storage_unavailable with re
     lambdaContext(),
   );
   expect(parseResult(after).status).toBe(201);
+});
+
+/** A text answer (parseResult reads JSON). */
+async function getText(
+  path: string,
+): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+  const result = await handler(functionUrlEvent('GET', path), lambdaContext());
+  if (typeof result === 'string') throw new Error('expected a structured function URL result');
+  return {
+    status: result.statusCode ?? 200,
+    headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    text: result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64').toString() : (result.body ?? ''),
+  };
+}
+
+test('GET / and the app files: the reference app from app/ beside the bundle, under a CSP naming exactly what it connects to', async () => {
+  const page = await getText('/');
+  expect(page.status).toBe(200);
+  expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(page.text).toContain('<script src="/app.js" defer></script>');
+  const csp = page.headers['content-security-policy'] ?? '';
+  expect(csp).toContain("script-src 'self';");
+  // Same origin for the sessions API; the uploads function, the bucket's presigned POSTs, ElevenLabs.
+  const connect = csp.split('; ').find((d) => d.startsWith('connect-src '));
+  expect(connect?.split(' ').slice(1)).toEqual([
+    "'self'",
+    'https://uploads.lambda-url.us-east-1.on.aws',
+    new URL(storage.emu.s3Endpoint).origin,
+    new URL(fake.url).origin,
+    `ws://${new URL(fake.url).host}`,
+  ]);
+  for (const path of ['/app.js', '/app.css', '/worklets/rawAudioProcessor.js']) {
+    const file = await getText(path);
+    expect([path, file.status, file.headers['content-security-policy']]).toEqual([path, 200, csp]);
+    expect(file.text).not.toContain(fake.apiKey);
+  }
 });

@@ -305,6 +305,33 @@ describe('POST /sessions/{id}/link', () => {
   });
 });
 
+describe('GET /sessions/{id}/usage', () => {
+  test("the session's token and cost totals as the chat function adds them; other sessions' are not counted", async () => {
+    const session = await api.createSession();
+    const other = await api.createSession();
+    const empty = await api.call('GET', `/sessions/${session.sessionId}/usage`, {
+      headers: secretHeader(session),
+    });
+    expect(empty.status).toBe(200);
+    expect(empty.headers['cache-control']).toBe('no-store');
+    expect(empty.json).toEqual({ available: true, tokensIn: 0, tokensOut: 0, costUsd: 0 });
+    // What the chat function records after each turn (shared/limits/budget.ts), twice.
+    await api.deps.budget.addUsage(session.sessionId, { tokensIn: 1200, tokensOut: 40, costUsd: 0.0031 });
+    await api.deps.budget.addUsage(session.sessionId, { tokensIn: 800, tokensOut: 10, costUsd: 0.0019 });
+    await api.deps.budget.addUsage(other.sessionId, { tokensIn: 5, tokensOut: 5, costUsd: 1 });
+    const used = await api.call('GET', `/sessions/${session.sessionId}/usage`, {
+      headers: secretHeader(session),
+    });
+    expect(used.json).toEqual({ available: true, tokensIn: 2000, tokensOut: 50, costUsd: 0.005 });
+  });
+
+  test('needs the session secret like every session call', async () => {
+    const session = await api.createSession();
+    const res = await api.call<ErrorBody>('GET', `/sessions/${session.sessionId}/usage`);
+    expect(res.status).toBe(401);
+  });
+});
+
 describe('DELETE /sessions/{id}', () => {
   test('removes every item (links included) and every object, ready or half-uploaded', async () => {
     const session = await api.createSession();

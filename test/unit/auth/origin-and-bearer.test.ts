@@ -1,5 +1,5 @@
 import { bearerToken } from '../../../shared/auth/bearer-token';
-import { assertOriginAllowed } from '../../../shared/auth/origin-policy';
+import { assertOriginAllowed, requestOrigin } from '../../../shared/auth/origin-policy';
 import { ApiError } from '../../../shared/errors';
 
 function codeOf(fn: () => unknown): string | null | undefined {
@@ -44,4 +44,20 @@ test('bearer tokens', () => {
   expect(codeOf(() => bearerToken({}))).toBe('missing_token');
   expect(codeOf(() => bearerToken({ authorization: 'Basic dXNlcg==' }))).toBe('invalid_token');
   expect(codeOf(() => bearerToken({ authorization: 'Bearer a b' }))).toBe('invalid_token');
+});
+
+test('a same-origin GET (no Origin, Sec-Fetch-Site: same-origin) has its host as origin, when that is allowed', () => {
+  const allowed = ['https://api.example.com', 'http://127.0.0.1:8787'];
+  const sameOrigin = (host: string) => ({ host, 'sec-fetch-site': 'same-origin' });
+  expect(requestOrigin(sameOrigin('api.example.com'), allowed)).toBe('https://api.example.com');
+  expect(requestOrigin(sameOrigin('127.0.0.1:8787'), allowed)).toBe('http://127.0.0.1:8787');
+  // A host that is not an allowed origin stays without one, and is refused as before.
+  expect(requestOrigin(sameOrigin('other.example.com'), allowed)).toBeUndefined();
+  // Cross-site or unknown fetch metadata proves nothing.
+  expect(requestOrigin({ host: 'api.example.com', 'sec-fetch-site': 'cross-site' }, allowed)).toBeUndefined();
+  expect(requestOrigin({ host: 'api.example.com' }, allowed)).toBeUndefined();
+  // An Origin that is sent is what counts.
+  expect(requestOrigin({ origin: 'https://evil.example', ...sameOrigin('api.example.com') }, allowed)).toBe(
+    'https://evil.example',
+  );
 });
