@@ -113,9 +113,10 @@ test.each([
     const { stoppedWithinMs, first, second } = await interruptEveryConversation(older, newer);
 
     // In one process the stop is immediate; across processes it waits for the newer turn's claim
-    // and the older turn's next read (250 ms polls by default, 100 ms here): within a second on
-    // an idle machine, and the bound leaves room for a loaded CI machine (the answers run 10 s).
-    expect(stoppedWithinMs).toBeLessThan(across ? 3000 : 1000);
+    // and the older turn's next read (250 ms polls by default, 100 ms here): well within a second
+    // on an idle machine. The bound is half the answers' 10 s, so a loaded CI machine (2.4 s
+    // seen for the same-process case at load 20) still passes and a stop that never came fails.
+    expect(stoppedWithinMs).toBeLessThan(5000);
     expect(upstream.requests.slice(0, CONVERSATIONS).map((r) => r.outcome)).toEqual(
       Array(CONVERSATIONS).fill('aborted'),
     );
