@@ -192,7 +192,13 @@ describe('50 concurrent turns on a half-open breaker: exactly one probe reaches 
         log: () => {},
       }),
     );
-    const server = await startChatServer(chatEnv(up, { OPENAI_BASE_URL: primaryBaseUrl }), { breaker });
+    // No hang in these tests: a first-byte timeout far above the 300 ms of the harness's routes,
+    // so 50 turns failing over on a loaded CI machine are not cut by it (seen at load 20).
+    const routes = JSON.stringify({ 'gpt-4o': { targets: [PRIMARY, FALLBACK], firstByteTimeoutMs: 10_000 } });
+    const server = await startChatServer(
+      chatEnv(up, { OPENAI_BASE_URL: primaryBaseUrl, MODEL_ROUTES: routes }),
+      { breaker },
+    );
     closers.push(() => server.close());
     expect((await primaryHealthOf(server)).state).toBe('open');
     clock.advance(breaker.inner.settings.openCooldownMs);
