@@ -4,12 +4,13 @@
 // the LLM secret; the dev server, the benchmarks and the tests call it too.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inBackground } from '../../shared/background';
-import { type ChatApp, createChatApp, warmRouteProviders } from '../../shared/chat/app';
+import { type ChatApp, type ChatAppOptions, createChatApp, warmRouteProviders } from '../../shared/chat/app';
 import type { TurnLoop } from '../../shared/chat/turn-core';
 import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import type { Config } from '../../shared/config';
 import type { ModeratePrompt } from '../../shared/imagegen/moderation';
+import type { ImageRunner } from '../../shared/imagegen/runner';
 import type { ImageGenerator } from '../../shared/imagegen/types';
 import type { SessionBudget } from '../../shared/limits/budget';
 import { estimateCostUsd, priceCatalogFrom } from '../../shared/limits/prices';
@@ -31,8 +32,11 @@ export interface ComposeChatOptions {
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   /** Where EMF lines go (stdout on Lambda). */
   writeMetrics?: (line: string) => void;
-  /** Test hooks: the image generator (until the providers land) and prompt moderation. */
-  imageGeneration?: { generator?: ImageGenerator; moderate?: ModeratePrompt };
+  /** Test hooks: the image generator and prompt moderation. */
+  imageGeneration?: {
+    generator?: ImageGenerator & Partial<Pick<ImageRunner, 'health'>>;
+    moderate?: ModeratePrompt;
+  };
 }
 
 export async function composeChat(
@@ -58,12 +62,13 @@ export async function composeChat(
       log.error('image context unavailable; answering turns without images', { error: err });
     }
   }
-  const loop = await imageToolLoop(config, log, documentClient, opts.imageGeneration);
+  const images = await imageToolLoop(config, log, documentClient, opts.imageGeneration);
   return composeChatApp({
     config,
     log,
     ...(enricher ? { enricher } : {}),
-    ...(loop ? { loop } : {}),
+    ...(images ? { loop: images.loop } : {}),
+    ...(images?.health ? { imageHealth: images.health } : {}),
     ...(documentClient ? { documentClient } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
   });
@@ -75,6 +80,8 @@ interface ChatAppParts {
   enricher?: TurnEnricher;
   /** The image generation tool loop (IMAGE_GENERATION). */
   loop?: TurnLoop;
+  /** The image targets /health shows (IMAGE_GENERATION). */
+  imageHealth?: ChatAppOptions['imageHealth'];
   documentClient?: DynamoDBDocumentClient;
   writeMetrics?: (line: string) => void;
 }
@@ -145,6 +152,7 @@ async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
     ...(breaker ? { breaker } : {}),
     ...(opts.enricher ? { enricher: opts.enricher } : {}),
     ...(opts.loop ? { loop: opts.loop } : {}),
+    ...(opts.imageHealth ? { imageHealth: opts.imageHealth } : {}),
     onTurnEnd,
     ...(liveTurns ? { liveTurns } : {}),
     ...(budget && budgeted
@@ -161,14 +169,15 @@ async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
 
 /**
  * The generate_image tool loop when IMAGE_GENERATION is on and the session storage is there
- * (images live in sessions); loaded lazily so chat without it pays nothing at cold start.
+ * (images live in sessions), with the image targets for /health; loaded lazily so chat without
+ * it pays nothing at cold start.
  */
 async function imageToolLoop(
   config: Config,
   log: Logger,
   doc: DynamoDBDocumentClient | undefined,
   hooks: ComposeChatOptions['imageGeneration'] = {},
-): Promise<TurnLoop | undefined> {
+): Promise<{ loop: TurnLoop; health?: ChatAppOptions['imageHealth'] } | undefined> {
   const gen = config.imageGeneration;
   const { sessionsTable, controlTable, imagesBucket } = config.storage;
   if (!gen.enabled) return undefined;
@@ -193,6 +202,7 @@ async function imageToolLoop(
   ]);
   const objects = new ImageObjects(await createS3Client(config.storage), imagesBucket);
   const store = new SessionStore({ client: doc, tableName: sessionsTable, objects });
+  const generator = hooks.generator ?? composeGenerator(gen, doc, controlTable, log);
   const generation = composeImageGeneration({
     config: gen,
     doc,
@@ -200,15 +210,18 @@ async function imageToolLoop(
     controlTable,
     store,
     objects,
-    generator: hooks.generator ?? composeGenerator(gen, doc, controlTable, log),
+    generator,
     imageLimits: config.images.limits,
     log,
     sessionBudget: config.sessionBudget,
     ...(hooks.moderate ? { moderate: hooks.moderate } : {}),
   });
-  return createImageToolLoop({
+  const loop = createImageToolLoop({
     service: generation.service(jobStarterFor(gen, generation)),
     sessions: store,
     log,
   });
+  // A test's generator may have no health of its own; the composed runner always has.
+  const health = generator.health?.bind(generator);
+  return health ? { loop, health } : { loop };
 }

@@ -49,7 +49,7 @@ export interface DevAppOptions {
   /** Test hook for image URLs inside chat messages. */
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   writeMetrics?: (line: string) => void;
-  /** Test hooks: the image generator (until the providers land) and prompt moderation. */
+  /** Test hooks: the image generator and prompt moderation. */
   imageGeneration?: { generator?: ImageGenerator; moderate?: ModeratePrompt };
   /**
    * The bucket lifecycle rule for raw uploads, which the emulator lacks: swept once at start and

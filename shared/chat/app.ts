@@ -3,6 +3,7 @@
 import type { Config } from '../config';
 import { Router } from '../http/router';
 import { type HttpHandler, jsonResponse } from '../http/types';
+import type { ImageTargetHealth } from '../imagegen/runner';
 import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
 import type { BreakerHealth } from '../routing/breaker-record';
@@ -33,6 +34,8 @@ export interface HealthReport {
   echoFallback: boolean;
   chatAuth: 'bearer' | 'open';
   routes: { name: string; targets: TargetHealth[] }[];
+  /** IMAGE_GENERATION: every image catalog entry with its key and breaker state. */
+  imageTargets?: ImageTargetHealth[];
 }
 
 export interface BreakerSnapshotSource {
@@ -52,6 +55,8 @@ export interface ChatAppOptions {
   streamIdleTimeoutMs?: number;
   providers?: Providers;
   liveTurns?: LiveTurns;
+  /** The image generator's targets for /health (shared/imagegen/runner.ts), when image generation is on. */
+  imageHealth?: () => Promise<ImageTargetHealth[]>;
 }
 
 export interface ChatApp {
@@ -99,6 +104,8 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     } catch (err) {
       log.warn('breaker snapshot failed', { error: err });
     }
+    // The runner reads its own breaker states and fails open as chat does: it never throws.
+    const imageTargets = opts.imageHealth ? await opts.imageHealth() : undefined;
     return {
       status: 'ok',
       echoFallback: config.echoFallback,
@@ -123,6 +130,7 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
           return h;
         }),
       })),
+      ...(imageTargets ? { imageTargets } : {}),
     };
   }
 
