@@ -60,6 +60,13 @@ export interface DevAppOptions {
 
 const DEFAULT_UPLOAD_SWEEP_INTERVAL_MS = 10 * 60_000;
 
+/**
+ * What `make dev` turns on unless the shell says otherwise: image generation, so the whole flow
+ * (ask, draw, see it next turn) works with no key, the echo image provider drawing locally for
+ * free. Tests and benchmarks start the dev app with exactly the variables they give.
+ */
+export const MAKE_DEV_DEFAULTS: Env = { IMAGE_GENERATION: 'true' };
+
 export const LOCAL_NAMES = {
   sessionsTable: 'local-sessions',
   controlTable: 'local-control',

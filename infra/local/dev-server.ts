@@ -2,13 +2,18 @@
 // embedded DynamoDB and S3 emulators keeping their data under .data/ across restarts.
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/observability/log';
-import { defaultDataDir, startDevApp } from './dev-app';
+import { defaultDataDir, MAKE_DEV_DEFAULTS, startDevApp } from './dev-app';
 import { createNodeHost } from './node-host';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel, { service: 'dev' });
-  const dev = await startDevApp({ env: process.env, dataDir: defaultDataDir(), log, writeMetrics: () => {} });
+  const dev = await startDevApp({
+    env: { ...MAKE_DEV_DEFAULTS, ...process.env },
+    dataDir: defaultDataDir(),
+    log,
+    writeMetrics: () => {},
+  });
   const server = createNodeHost(dev.app.handler, {
     maxBodyBytes: config.maxBodyBytes,
     extraHeaders: (req) => dev.corsHeaders(req),

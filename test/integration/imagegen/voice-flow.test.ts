@@ -3,6 +3,7 @@
 // upstream as the model: ask, estimate, confirm by voice, queued, ready, the next turn sees the
 // image, an edit of it; confirm by button; mixed tool calls; the stream well-formed in faults.
 import OpenAI from 'openai';
+import { MAKE_DEV_DEFAULTS } from '../../../infra/local/dev-app';
 import { backgroundSettled } from '../../../shared/background';
 import type { ChatRequest } from '../../../shared/openai/schema';
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../../fakes/openai-server';
@@ -44,13 +45,14 @@ beforeEach(() => {
 
 type Msg = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
-/** One ElevenLabs-shaped turn; returns what the client saw. */
+/** One ElevenLabs-shaped turn (to the keyed server unless `via` says otherwise); returns what the client saw. */
 async function turn(
   sessionId: string | undefined,
   messages: Msg[],
   tools?: OpenAI.Chat.Completions.ChatCompletionTool[],
+  via: OpenAI = client,
 ) {
-  const stream = await client.chat.completions.create({
+  const stream = await via.chat.completions.create({
     model: 'gpt-4o',
     stream: true,
     max_tokens: -1,
@@ -283,4 +285,46 @@ test('faults keep the stream well-formed: bad arguments, a refusal, the continua
   const frames = raw.split('\n\n').filter((f) => f.startsWith('data: '));
   expect(frames.at(-1)).toMatch(/^data: \{"error":/);
   await backgroundSettled();
+});
+
+test('make dev with no key: the tool is offered, the echo model calls it, echo draws, the next turn sees it', async () => {
+  // What `make dev` starts with an empty shell: no provider key, its defaults.
+  const local = await startDevServer({ env: { ...MAKE_DEV_DEFAULTS, PORT: '8787' } });
+  try {
+    const via = new OpenAI({ apiKey: 'none', baseURL: `${local.url}/v1`, maxRetries: 0 });
+    const session = await createBrowserSession(local.url, ORIGIN);
+    const t1 = await turn(
+      session.sessionId,
+      [{ role: 'user', content: 'Draw a red fox in the snow.' }],
+      undefined,
+      via,
+    );
+    // The continuation after the tool: echo reads the tool's answer (free, so queued at once).
+    expect(t1).toMatchObject({ finish: 'stop', toolCalls: [] });
+    expect(t1.text).toContain('Tools: generate_image.');
+    expect(t1.text).toContain('"status":"queued"');
+    expect(t1.text).toContain('echo-image (echo)');
+    await backgroundSettled();
+
+    const listed = await fetch(`${local.url}/sessions/${session.sessionId}`, {
+      headers: { origin: ORIGIN, 'x-session-secret': session.sessionSecret },
+    });
+    const { generations } = (await listed.json()) as { generations: Record<string, unknown>[] };
+    expect(generations).toMatchObject([{ status: 'ready', provider: 'echo', costUsd: 0 }]);
+
+    const t2 = await turn(
+      session.sessionId,
+      [
+        { role: 'user', content: 'Draw a red fox in the snow.' },
+        { role: 'assistant', content: 'Drawing it now.' },
+        { role: 'user', content: 'What did you draw?' },
+      ],
+      undefined,
+      via,
+    );
+    expect(t2.text).toMatch(/Images: 1 \(#1 in message \d+: image\/jpeg inline, \d+ bytes\)/);
+    expect(t2.text).toMatch(/"Draw a red fox in the snow\.": ready, image img_/);
+  } finally {
+    await local.close();
+  }
 });
