@@ -17,6 +17,7 @@ import { estimateCostUsd, priceCatalogFrom } from '../../shared/limits/prices';
 import type { Logger } from '../../shared/observability/log';
 import { turnMetricsEmf } from '../../shared/observability/metrics';
 import type { CircuitBreaker } from '../../shared/routing/breaker';
+import { routeOffersImageTool } from '../../shared/routing/routes';
 import { createDocumentClient } from '../../shared/storage/aws-clients';
 import { LiveTurns } from '../../shared/turns/live-turns';
 import { composeImageContext } from './images';
@@ -178,11 +179,18 @@ async function imageToolLoop(
   doc: DynamoDBDocumentClient | undefined,
   hooks: ComposeChatOptions['imageGeneration'] = {},
 ): Promise<{ loop: TurnLoop; health?: ChatAppOptions['imageHealth'] } | undefined> {
-  const gen = config.imageGeneration;
   const { sessionsTable, controlTable, imagesBucket } = config.storage;
-  if (!gen.enabled) return undefined;
+  // A route may offer the tool while IMAGE_GENERATION is off (MODEL_ROUTES `imageGeneration`):
+  // the chat door then answers for those routes only (the loop decides per turn).
+  const offered = [...config.routes.values()].some((r) =>
+    routeOffersImageTool(r, config.imageGeneration.enabled),
+  );
+  if (!offered) return undefined;
+  const gen = { ...config.imageGeneration, enabled: true };
   if (!doc || !sessionsTable || !controlTable || !imagesBucket) {
-    log.warn('IMAGE_GENERATION is on but session storage is not configured: the tool is not offered');
+    log.warn(
+      'image generation is on (IMAGE_GENERATION or a route) but session storage is not configured: the tool is not offered',
+    );
     return undefined;
   }
   const [
@@ -218,6 +226,7 @@ async function imageToolLoop(
   });
   const loop = createImageToolLoop({
     service: generation.service(jobStarterFor(gen, generation)),
+    offeredByDefault: config.imageGeneration.enabled,
     sessions: store,
     log,
   });
