@@ -158,7 +158,13 @@ test('a session whose budget is spent: asking and confirming are 429 session_bud
     expect(waiting.body.status).toBe('awaiting_confirmation');
     // The session's turns spend its budget (what chat adds after each turn).
     const { dynamo } = await createBrowserApiClients(local.dev.browser);
-    const budget = new SessionBudget({ client: dynamo, tableName: LOCAL_NAMES.controlTable, log: () => {} });
+    // A 300 ms deadline drops the write on a loaded machine (the budget failing open): 5 s here.
+    const budget = new SessionBudget({
+      client: dynamo,
+      tableName: LOCAL_NAMES.controlTable,
+      timeoutMs: 5000,
+      log: () => {},
+    });
     await budget.addUsage(session.sessionId, { tokensIn: 1000, tokensOut: 100, costUsd: 0.06 });
     const before = generator.calls.length;
 
