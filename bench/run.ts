@@ -5,6 +5,7 @@ import { benchBargein } from './bargein';
 import { benchBundle } from './bundle';
 import { benchChat } from './chat';
 import { benchColdstart } from './coldstart';
+import { benchImagegen } from './imagegen';
 import { benchImages } from './images';
 import { benchResilience } from './resilience';
 import { benchSupersede } from './supersede';
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
   if (want('images')) {
     const { markdown } = await benchImages({ quick });
     sections.push(['images', markdown]);
+  }
+  if (want('imagegen')) {
+    const { markdown } = await benchImagegen({ quick });
+    sections.push(['imagegen', markdown]);
   }
   if (want('resilience')) {
     const { markdown } = await benchResilience({ quick });

@@ -3,21 +3,12 @@
 // in; nothing past loadConfig reads the environment. (The browser functions' is sessions/config.ts.)
 
 import { z } from 'zod';
-import {
-  boolVar,
-  choiceVar,
-  type Env,
-  intVar,
-  jsonVar,
-  optionalIntVar,
-  optionalPositiveVar,
-  readEnv,
-  textVar,
-} from './env-vars';
+import { boolVar, choiceVar, type Env, intVar, jsonVar, readEnv, textVar } from './env-vars';
 import { ConfigError } from './errors';
 import { type ImageGenConfig, loadImageGenConfig } from './imagegen/config';
 import type { ImageLimits } from './images/limits';
 import { imageEnvShape, imageLimitsFrom } from './images/limits-env';
+import { loadSessionBudgetLimits } from './limits/budget-config';
 import type { ProviderKind } from './providers/types';
 import { parseRoutes, type Routes } from './routing/routes';
 
@@ -224,8 +215,6 @@ const chatEnvShape = {
   LOG_LEVEL: choiceVar(['debug', 'info', 'warn', 'error'], 'info'),
   PORT: intVar(8787, 0, 65_535),
   STAGE: textVar,
-  SESSION_MAX_TOKENS: optionalIntVar(0, MAX_SAFE),
-  SESSION_MAX_COST_USD: optionalPositiveVar(),
   MODEL_PRICES: textVar,
   ...imageEnvShape,
   IMAGE_CACHE_BYTES: intVar(64 * 1024 * 1024, 1, MAX_SAFE),
@@ -256,10 +245,7 @@ export function loadConfig(env: Env): Config {
     deployed,
     stage: e.STAGE ?? 'local',
     storage: loadStorageConfig(env),
-    sessionBudget: {
-      ...(e.SESSION_MAX_TOKENS !== undefined ? { maxTokens: e.SESSION_MAX_TOKENS } : {}),
-      ...(e.SESSION_MAX_COST_USD !== undefined ? { maxCostUsd: e.SESSION_MAX_COST_USD } : {}),
-    },
+    sessionBudget: loadSessionBudgetLimits(env),
     modelPricesJson: e.MODEL_PRICES,
     imageGeneration: loadImageGenConfig(env),
     images: {

@@ -4,18 +4,20 @@
 // the LLM secret; the dev server, the benchmarks and the tests call it too.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inBackground } from '../../shared/background';
-import { type ChatApp, createChatApp, warmRouteProviders } from '../../shared/chat/app';
+import { type ChatApp, type ChatAppOptions, createChatApp, warmRouteProviders } from '../../shared/chat/app';
 import type { TurnLoop } from '../../shared/chat/turn-core';
 import type { TurnEnricher } from '../../shared/chat/turn-enricher';
 import type { TurnRecord } from '../../shared/chat/turn-record';
 import type { Config } from '../../shared/config';
 import type { ModeratePrompt } from '../../shared/imagegen/moderation';
+import type { ImageRunner } from '../../shared/imagegen/runner';
 import type { ImageGenerator } from '../../shared/imagegen/types';
 import type { SessionBudget } from '../../shared/limits/budget';
 import { estimateCostUsd, priceCatalogFrom } from '../../shared/limits/prices';
 import type { Logger } from '../../shared/observability/log';
 import { turnMetricsEmf } from '../../shared/observability/metrics';
 import type { CircuitBreaker } from '../../shared/routing/breaker';
+import { routeOffersImageTool } from '../../shared/routing/routes';
 import { createDocumentClient } from '../../shared/storage/aws-clients';
 import { LiveTurns } from '../../shared/turns/live-turns';
 import { composeImageContext } from './images';
@@ -31,8 +33,11 @@ export interface ComposeChatOptions {
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   /** Where EMF lines go (stdout on Lambda). */
   writeMetrics?: (line: string) => void;
-  /** Test hooks: the image generator (until the providers land) and prompt moderation. */
-  imageGeneration?: { generator?: ImageGenerator; moderate?: ModeratePrompt };
+  /** Test hooks: the image generator and prompt moderation. */
+  imageGeneration?: {
+    generator?: ImageGenerator & Partial<Pick<ImageRunner, 'health'>>;
+    moderate?: ModeratePrompt;
+  };
 }
 
 export async function composeChat(
@@ -58,12 +63,13 @@ export async function composeChat(
       log.error('image context unavailable; answering turns without images', { error: err });
     }
   }
-  const loop = await imageToolLoop(config, log, documentClient, opts.imageGeneration);
+  const images = await imageToolLoop(config, log, documentClient, opts.imageGeneration);
   return composeChatApp({
     config,
     log,
     ...(enricher ? { enricher } : {}),
-    ...(loop ? { loop } : {}),
+    ...(images ? { loop: images.loop } : {}),
+    ...(images?.health ? { imageHealth: images.health } : {}),
     ...(documentClient ? { documentClient } : {}),
     ...(opts.writeMetrics ? { writeMetrics: opts.writeMetrics } : {}),
   });
@@ -75,6 +81,8 @@ interface ChatAppParts {
   enricher?: TurnEnricher;
   /** The image generation tool loop (IMAGE_GENERATION). */
   loop?: TurnLoop;
+  /** The image targets /health shows (IMAGE_GENERATION). */
+  imageHealth?: ChatAppOptions['imageHealth'];
   documentClient?: DynamoDBDocumentClient;
   writeMetrics?: (line: string) => void;
 }
@@ -145,6 +153,7 @@ async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
     ...(breaker ? { breaker } : {}),
     ...(opts.enricher ? { enricher: opts.enricher } : {}),
     ...(opts.loop ? { loop: opts.loop } : {}),
+    ...(opts.imageHealth ? { imageHealth: opts.imageHealth } : {}),
     onTurnEnd,
     ...(liveTurns ? { liveTurns } : {}),
     ...(budget && budgeted
@@ -161,19 +170,27 @@ async function composeChatApp(opts: ChatAppParts): Promise<ChatApp> {
 
 /**
  * The generate_image tool loop when IMAGE_GENERATION is on and the session storage is there
- * (images live in sessions); loaded lazily so chat without it pays nothing at cold start.
+ * (images live in sessions), with the image targets for /health; loaded lazily so chat without
+ * it pays nothing at cold start.
  */
 async function imageToolLoop(
   config: Config,
   log: Logger,
   doc: DynamoDBDocumentClient | undefined,
   hooks: ComposeChatOptions['imageGeneration'] = {},
-): Promise<TurnLoop | undefined> {
-  const gen = config.imageGeneration;
+): Promise<{ loop: TurnLoop; health?: ChatAppOptions['imageHealth'] } | undefined> {
   const { sessionsTable, controlTable, imagesBucket } = config.storage;
-  if (!gen.enabled) return undefined;
+  // A route may offer the tool while IMAGE_GENERATION is off (MODEL_ROUTES `imageGeneration`):
+  // the chat door then answers for those routes only (the loop decides per turn).
+  const offered = [...config.routes.values()].some((r) =>
+    routeOffersImageTool(r, config.imageGeneration.enabled),
+  );
+  if (!offered) return undefined;
+  const gen = { ...config.imageGeneration, enabled: true };
   if (!doc || !sessionsTable || !controlTable || !imagesBucket) {
-    log.warn('IMAGE_GENERATION is on but session storage is not configured: the tool is not offered');
+    log.warn(
+      'image generation is on (IMAGE_GENERATION or a route) but session storage is not configured: the tool is not offered',
+    );
     return undefined;
   }
   const [
@@ -193,6 +210,7 @@ async function imageToolLoop(
   ]);
   const objects = new ImageObjects(await createS3Client(config.storage), imagesBucket);
   const store = new SessionStore({ client: doc, tableName: sessionsTable, objects });
+  const generator = hooks.generator ?? composeGenerator(gen, doc, controlTable, log);
   const generation = composeImageGeneration({
     config: gen,
     doc,
@@ -200,15 +218,19 @@ async function imageToolLoop(
     controlTable,
     store,
     objects,
-    generator: hooks.generator ?? composeGenerator(gen, doc, controlTable, log),
+    generator,
     imageLimits: config.images.limits,
     log,
     sessionBudget: config.sessionBudget,
     ...(hooks.moderate ? { moderate: hooks.moderate } : {}),
   });
-  return createImageToolLoop({
+  const loop = createImageToolLoop({
     service: generation.service(jobStarterFor(gen, generation)),
+    offeredByDefault: config.imageGeneration.enabled,
     sessions: store,
     log,
   });
+  // A test's generator may have no health of its own; the composed runner always has.
+  const health = generator.health?.bind(generator);
+  return health ? { loop, health } : { loop };
 }

@@ -184,6 +184,8 @@ export async function enableBrowserGenerations(
     generator: opts.generator ?? composeGenerator(config, clients.dynamo, deps.config.controlTable, deps.log),
     imageLimits: deps.config.imageLimits,
     log: deps.log,
+    // The same check as the voice door's: a spent session is refused before anything is asked.
+    sessionBudget: deps.config.sessionBudget,
     now: deps.now,
     ...(opts.moderate ? { moderate: opts.moderate } : {}),
   });

@@ -3,8 +3,8 @@
 // breaker on the control table (image targets are "image:<entry id>", beside the chat targets).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ImageGenConfig } from '../../shared/imagegen/config';
+import type { ImageRunner } from '../../shared/imagegen/runner';
 import { composeImageGenerator } from '../../shared/imagegen/setup';
-import type { ImageGenerator } from '../../shared/imagegen/types';
 import type { Logger } from '../../shared/observability/log';
 import { CircuitBreaker } from '../../shared/routing/breaker';
 
@@ -13,7 +13,7 @@ export function composeGenerator(
   doc: DynamoDBDocumentClient,
   controlTable: string,
   log: Logger,
-): ImageGenerator {
+): ImageRunner {
   const breaker = new CircuitBreaker({
     client: doc,
     tableName: controlTable,

@@ -48,7 +48,7 @@ export interface DevAppOptions {
   /** Test hook for image URLs inside chat messages. */
   fetchMessageImage?: (url: string) => Promise<Buffer>;
   writeMetrics?: (line: string) => void;
-  /** Test hooks: the image generator (until the providers land) and prompt moderation. */
+  /** Test hooks: the image generator and prompt moderation. */
   imageGeneration?: { generator?: ImageGenerator; moderate?: ModeratePrompt };
   /**
    * The bucket lifecycle rule for raw uploads, which the emulator lacks: swept once at start and
@@ -60,6 +60,13 @@ export interface DevAppOptions {
 }
 
 const DEFAULT_UPLOAD_SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * What `make dev` turns on unless the shell says otherwise: image generation, so the whole flow
+ * (ask, draw, see it next turn) works with no key, the echo image provider drawing locally for
+ * free. Tests and benchmarks start the dev app with exactly the variables they give.
+ */
+export const MAKE_DEV_DEFAULTS: Env = { IMAGE_GENERATION: 'true' };
 
 export const LOCAL_NAMES = {
   sessionsTable: 'local-sessions',

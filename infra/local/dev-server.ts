@@ -2,13 +2,19 @@
 // embedded DynamoDB and S3 emulators keeping their data under .data/ across restarts.
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/observability/log';
-import { defaultDataDir, startDevApp } from './dev-app';
+import { defaultDataDir, MAKE_DEV_DEFAULTS, startDevApp } from './dev-app';
 import { createNodeHost } from './node-host';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const env = { ...MAKE_DEV_DEFAULTS, ...process.env };
+  const config = loadConfig(env);
   const log = createLogger(config.logLevel, { service: 'dev' });
-  const dev = await startDevApp({ env: process.env, dataDir: defaultDataDir(), log, writeMetrics: () => {} });
+  const dev = await startDevApp({
+    env,
+    dataDir: defaultDataDir(),
+    log,
+    writeMetrics: () => {},
+  });
   const server = createNodeHost(dev.app.handler, {
     maxBodyBytes: config.maxBodyBytes,
     extraHeaders: (req) => dev.corsHeaders(req),
@@ -26,6 +32,10 @@ async function main(): Promise<void> {
       log.warn('CHAT_API_KEY is not set: the chat endpoint is OPEN (fine locally, never deployed)');
     if (config.echoFallback)
       log.warn('no provider key configured: every model is answered by the echo provider');
+    if (config.imageGeneration.enabled)
+      log.info(
+        'image generation is on (IMAGE_GENERATION=false to turn it off): try "Draw a red fox" in the demo',
+      );
   });
   const stop = () => {
     server.closeAllConnections();

@@ -8,11 +8,15 @@ import { ConfigError } from '../errors';
 import { type ImageGenConfig, loadImageGenConfig } from '../imagegen/config';
 import type { ImageLimits } from '../images/limits';
 import { DEFAULT_MAX_UPLOAD_BYTES, imageEnvShape, imageLimitsFrom } from '../images/limits-env';
+import type { BudgetLimits } from '../limits/budget';
+import { loadSessionBudgetLimits } from '../limits/budget-config';
 import { DEFAULT_MAX_IMAGES_PER_SESSION } from '../sessions/store';
 
 export interface BrowserApiConfig {
   /** IMAGE_GENERATION and its settings: the generations routes (sessions function). */
   imageGeneration: ImageGenConfig;
+  /** The session budget (as chat's): a browser's image request is refused once it is spent. */
+  sessionBudget: BudgetLimits;
   sessionsTable: string;
   controlTable: string;
   imagesBucket: string;
@@ -168,6 +172,7 @@ export function loadBrowserApiConfig(env: Env): BrowserApiConfig {
   const e = readEnv(envShape, env);
   return {
     imageGeneration: loadImageGenConfig(env),
+    sessionBudget: loadSessionBudgetLimits(env),
     sessionsTable: e.SESSIONS_TABLE,
     controlTable: e.CONTROL_TABLE,
     imagesBucket: e.IMAGES_BUCKET,

@@ -3,6 +3,7 @@
 import type { Config } from '../config';
 import { Router } from '../http/router';
 import { type HttpHandler, jsonResponse } from '../http/types';
+import type { ImageTargetHealth } from '../imagegen/runner';
 import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
 import { createResponsesHandler } from '../responses/door';
@@ -34,6 +35,8 @@ export interface HealthReport {
   echoFallback: boolean;
   chatAuth: 'bearer' | 'open';
   routes: { name: string; targets: TargetHealth[] }[];
+  /** IMAGE_GENERATION: every image catalog entry with its key and breaker state. */
+  imageTargets?: ImageTargetHealth[];
 }
 
 export interface BreakerSnapshotSource {
@@ -53,6 +56,8 @@ export interface ChatAppOptions {
   streamIdleTimeoutMs?: number;
   providers?: Providers;
   liveTurns?: LiveTurns;
+  /** The image generator's targets for /health (shared/imagegen/runner.ts), when image generation is on. */
+  imageHealth?: () => Promise<ImageTargetHealth[]>;
 }
 
 export interface ChatApp {
@@ -104,6 +109,8 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
     } catch (err) {
       log.warn('breaker snapshot failed', { error: err });
     }
+    // The runner reads its own breaker states and fails open as chat does: it never throws.
+    const imageTargets = opts.imageHealth ? await opts.imageHealth() : undefined;
     return {
       status: 'ok',
       echoFallback: config.echoFallback,
@@ -128,6 +135,7 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
           return h;
         }),
       })),
+      ...(imageTargets ? { imageTargets } : {}),
     };
   }
 

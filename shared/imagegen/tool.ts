@@ -17,6 +17,7 @@ import { ApiError } from '../errors';
 import type { Logger } from '../observability/log';
 import type { ChatMessage, ChatRequest } from '../openai/schema';
 import type { FinishReason, StreamEvent, Usage } from '../providers/types';
+import { routeOffersImageTool } from '../routing/routes';
 import { selectContextImages } from '../sessions/context-images';
 import type { SessionStore } from '../sessions/store';
 import { MAX_PROMPT_CHARS } from './api';
@@ -69,6 +70,8 @@ const toolArgs = z.object({
 
 export interface ImageToolDeps {
   service: GenerationService;
+  /** IMAGE_GENERATION: whether a route that does not say (`imageGeneration` in MODEL_ROUTES) offers the tool. */
+  offeredByDefault: boolean;
   sessions: Pick<SessionStore, 'getSession' | 'listImages'>;
   log: Logger;
 }
@@ -210,9 +213,9 @@ export function createImageToolLoop(deps: ImageToolDeps): TurnLoop {
   }
 
   return {
-    async begin(request, _route, turn: TurnFactsForLoop) {
-      // Images live in a session: a turn without one is not offered the tool.
-      if (!turn.sessionId) return request;
+    async begin(request, route, turn: TurnFactsForLoop) {
+      // Images live in a session: a turn without one is not offered the tool; nor is a route that says no.
+      if (!turn.sessionId || !routeOffersImageTool(route, deps.offeredByDefault)) return request;
       let note: string | undefined;
       try {
         note = generationsNote(await deps.service.list(turn.sessionId));

@@ -32,6 +32,8 @@ export interface Route {
   firstByteTimeoutMs?: number;
   /** Start the next target when the current one has not produced a token within this many ms. */
   hedgeAfterMs?: number;
+  /** Offer the generate_image tool on this route (true) or not (false), whatever IMAGE_GENERATION says. */
+  imageGeneration?: boolean;
 }
 
 export type Routes = ReadonlyMap<string, Route>;
@@ -62,6 +64,7 @@ const routeSchema = z.union([
       bufferWords: z.string().max(200).optional(),
       firstByteTimeoutMs: z.number().int().positive().max(300_000).optional(),
       hedgeAfterMs: z.number().int().positive().max(60_000).optional(),
+      imageGeneration: z.boolean({ error: 'must be true or false' }).optional(),
     })
     .strict(),
 ]);
@@ -88,7 +91,7 @@ export function parseRoutes(source: string, knownProviders: ReadonlySet<string>)
   }
   const parsed = routesSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = innermost(parsed.error.issues[0]!);
     const where = issue.path.length ? ` at ${issue.path.join('.')}` : '';
     throw new ConfigError(`MODEL_ROUTES is invalid${where}: ${issue.message}`);
   }
@@ -108,9 +111,29 @@ export function parseRoutes(source: string, knownProviders: ReadonlySet<string>)
     if ('firstByteTimeoutMs' in spec && spec.firstByteTimeoutMs !== undefined)
       route.firstByteTimeoutMs = spec.firstByteTimeoutMs;
     if ('hedgeAfterMs' in spec && spec.hedgeAfterMs !== undefined) route.hedgeAfterMs = spec.hedgeAfterMs;
+    if ('imageGeneration' in spec && spec.imageGeneration !== undefined)
+      route.imageGeneration = spec.imageGeneration;
     routes.set(name, route);
   }
   return routes;
+}
+
+/**
+ * A route is a list or an object (a union): zod reports "Invalid input" at the route. The branch
+ * that got deepest says what is wrong, with its path (`m.imageGeneration: must be true or false`).
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  const deepest = issue.errors
+    .flat()
+    .reduce<z.core.$ZodIssue | undefined>((a, b) => (!a || b.path.length > a.path.length ? b : a), undefined);
+  if (!deepest || deepest.path.length === 0) return issue;
+  return innermost({ ...deepest, path: [...issue.path, ...deepest.path] });
+}
+
+/** Whether a route offers the generate_image tool: its own say, else IMAGE_GENERATION's. */
+export function routeOffersImageTool(route: Pick<Route, 'imageGeneration'>, globally: boolean): boolean {
+  return route.imageGeneration ?? globally;
 }
 
 function readRoutesFile(path: string): string {

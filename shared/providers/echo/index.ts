@@ -43,7 +43,38 @@ export function describeRequest(req: ChatRequest, model: string): string {
     images.length ? `Images: ${images.length} (${images.join('; ')}).` : 'Images: none.',
   ];
   if (tools.length) lines.push(`Tools: ${tools.join(', ')}.`);
+  // After a server-side tool (generate_image), what the tool answered, so the flow can be followed.
+  const last = req.messages.at(-1);
+  if (last?.role === 'tool' && typeof last.content === 'string')
+    lines.push(`Tool result: ${last.content.slice(0, 300)}`);
   return lines.join(' ');
+}
+
+/**
+ * The image tool's name (shared/imagegen/tool.ts), spelled here so this provider does not load the
+ * image generation modules; the tool-loop test through the dev app fails if they part.
+ */
+const IMAGE_TOOL = 'generate_image';
+
+/** A user asking for a picture the way the README's "Try it locally" shows ("draw a red fox"). */
+const DRAW_REQUEST = /^\s*(?:please\s+)?(?:draw|paint|sketch)\b/i;
+
+/**
+ * Pure. With the image tool offered and the latest message a user's that starts with "draw",
+ * "paint" or "sketch", the echo model calls the tool with the user's words as the prompt, so
+ * `make dev` shows the whole image flow with no key. Only the message's first text part is read:
+ * the note of the session's generations rides after it.
+ */
+export function echoImageToolCall(req: ChatRequest): { name: string; arguments: string } | undefined {
+  if (!req.tools?.some((t) => t.function.name === IMAGE_TOOL)) return undefined;
+  const last = req.messages.at(-1);
+  if (last?.role !== 'user') return undefined;
+  const first =
+    typeof last.content === 'string'
+      ? last.content
+      : last.content.find((p): p is Extract<typeof p, { type: 'text' }> => p.type === 'text')?.text;
+  if (!first || !DRAW_REQUEST.test(first)) return undefined;
+  return { name: IMAGE_TOOL, arguments: JSON.stringify({ prompt: first.trim().slice(0, 500) }) };
 }
 
 export function createEchoProvider(cfg: ProviderConfig): Provider {
@@ -52,6 +83,12 @@ export function createEchoProvider(cfg: ProviderConfig): Provider {
     kind: 'echo',
     configured: isProviderConfigured(cfg),
     async *stream(call: TargetCall): AsyncGenerator<StreamEvent> {
+      const toolCall = echoImageToolCall(call.request);
+      if (toolCall) {
+        yield { type: 'tool_call', index: 0, id: `call_echo_${call.request.messages.length}`, ...toolCall };
+        yield { type: 'finish', reason: 'tool_calls' };
+        return;
+      }
       const text = describeRequest(call.request, call.model);
       // Word by word, like a model, so streaming is visible end to end.
       const words = text.match(/\S+\s*/g) ?? [];

@@ -2,7 +2,10 @@
 // read with a presigned URL of the image, cancel, the session listing its generations, and every
 // refusal in the API's error format with its precise code.
 import sharp from 'sharp';
+import { createBrowserApiClients } from '../../../functions/host/browser-api';
+import { LOCAL_NAMES } from '../../../infra/local/dev-app';
 import { backgroundSettled } from '../../../shared/background';
+import { SessionBudget } from '../../../shared/limits/budget';
 import { createBrowserSession, type RunningDevServer, startDevServer } from '../../helpers/dev-server';
 import { catalogEntry, createPngGenerator, type PngGenerator } from '../../helpers/png-generator';
 
@@ -28,16 +31,18 @@ async function call(
   path: string,
   body?: unknown,
   secret = session.sessionSecret,
+  base = server.url,
 ): Promise<{
   status: number;
+  headers: Headers;
   body: Record<string, unknown> & { error?: { code: string; param: string | null } };
 }> {
-  const res = await fetch(`${server.url}/sessions/${session.sessionId}${path}`, {
+  const res = await fetch(`${base}/sessions/${session.sessionId}${path}`, {
     method,
     headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-session-secret': secret },
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: (await res.json()) as never };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as never };
 }
 
 test('ask under the auto-approve amount: 201 queued, then ready with a presigned URL of the PNG; the session lists it', async () => {
@@ -133,4 +138,75 @@ test('unknown, malformed and foreign generation ids; a wrong secret', async () =
   expect([bad.status, bad.body.error?.code]).toEqual([400, 'invalid_generation_id']);
   const wrong = await call(session, 'POST', '/generations', { prompt: 'x' }, 'not-the-secret');
   expect([wrong.status, wrong.body.error?.code]).toEqual([403, 'invalid_session_secret']);
+});
+
+test('a session whose budget is spent: asking and confirming are 429 session_budget_exceeded, as the voice door says', async () => {
+  const local = await startDevServer({
+    env: { PORT: '8787', IMAGE_GENERATION: 'true', SESSION_MAX_COST_USD: '0.05' },
+    imageGeneration: { generator },
+  });
+  try {
+    const session = await createBrowserSession(local.url, ORIGIN);
+    const waiting = await call(
+      session,
+      'POST',
+      '/generations',
+      { prompt: 'a fox', quality: 'high' },
+      undefined,
+      local.url,
+    );
+    expect(waiting.body.status).toBe('awaiting_confirmation');
+    // The session's turns spend its budget (what chat adds after each turn).
+    const { dynamo } = await createBrowserApiClients(local.dev.browser);
+    // A 300 ms deadline drops the write on a loaded machine (the budget failing open): 5 s here.
+    const budget = new SessionBudget({
+      client: dynamo,
+      tableName: LOCAL_NAMES.controlTable,
+      timeoutMs: 5000,
+      log: () => {},
+    });
+    await budget.addUsage(session.sessionId, { tokensIn: 1000, tokensOut: 100, costUsd: 0.06 });
+    const before = generator.calls.length;
+
+    const asked = await call(session, 'POST', '/generations', { prompt: 'a fox' }, undefined, local.url);
+    const confirmed = await call(
+      session,
+      'POST',
+      `/generations/${waiting.body.generationId}/confirm`,
+      undefined,
+      undefined,
+      local.url,
+    );
+    for (const refused of [asked, confirmed]) {
+      expect(refused.status).toBe(429);
+      expect(refused.body.error?.code).toBe('session_budget_exceeded');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // The voice door refuses the same session with the same code.
+    const turn = await fetch(`${local.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: 'Draw a fox.' }],
+        elevenlabs_extra_body: { session_id: session.sessionId },
+      }),
+    });
+    expect(turn.status).toBe(429);
+    expect(((await turn.json()) as { error: { code: string } }).error.code).toBe('session_budget_exceeded');
+    await backgroundSettled();
+    expect(generator.calls.length).toBe(before);
+    const still = await call(
+      session,
+      'GET',
+      `/generations/${waiting.body.generationId}`,
+      undefined,
+      undefined,
+      local.url,
+    );
+    expect(still.body.status).toBe('awaiting_confirmation');
+  } finally {
+    await local.close();
+  }
 });

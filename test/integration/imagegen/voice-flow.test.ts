@@ -3,6 +3,7 @@
 // upstream as the model: ask, estimate, confirm by voice, queued, ready, the next turn sees the
 // image, an edit of it; confirm by button; mixed tool calls; the stream well-formed in faults.
 import OpenAI from 'openai';
+import { MAKE_DEV_DEFAULTS } from '../../../infra/local/dev-app';
 import { backgroundSettled } from '../../../shared/background';
 import type { ChatRequest } from '../../../shared/openai/schema';
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../../fakes/openai-server';
@@ -44,14 +45,15 @@ beforeEach(() => {
 
 type Msg = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
-/** One ElevenLabs-shaped turn; returns what the client saw. */
+/** One ElevenLabs-shaped turn (to the keyed server and gpt-4o unless told otherwise); returns what the client saw. */
 async function turn(
   sessionId: string | undefined,
   messages: Msg[],
   tools?: OpenAI.Chat.Completions.ChatCompletionTool[],
+  { via = client, model = 'gpt-4o' }: { via?: OpenAI; model?: string } = {},
 ) {
-  const stream = await client.chat.completions.create({
-    model: 'gpt-4o',
+  const stream = await via.chat.completions.create({
+    model,
     stream: true,
     max_tokens: -1,
     messages: [{ role: 'system', content: 'You are a helpful voice agent.' }, ...messages],
@@ -327,4 +329,121 @@ test('through the Responses door: the same tool loop, one response with one comp
   expect(toolResult(continued!)).toMatchObject({ status: 'queued' });
   await backgroundSettled();
   expect(generator.calls.length - before).toBe(1);
+});
+
+test('make dev with no key: the tool is offered, the echo model calls it, echo draws, the next turn sees it', async () => {
+  // What `make dev` starts with an empty shell: no provider key, its defaults.
+  const local = await startDevServer({ env: { ...MAKE_DEV_DEFAULTS, PORT: '8787' } });
+  try {
+    const via = new OpenAI({ apiKey: 'none', baseURL: `${local.url}/v1`, maxRetries: 0 });
+    const session = await createBrowserSession(local.url, ORIGIN);
+    const t1 = await turn(
+      session.sessionId,
+      [{ role: 'user', content: 'Draw a red fox in the snow.' }],
+      undefined,
+      { via },
+    );
+    // The continuation after the tool: echo reads the tool's answer (free, so queued at once).
+    expect(t1).toMatchObject({ finish: 'stop', toolCalls: [] });
+    expect(t1.text).toContain('Tools: generate_image.');
+    expect(t1.text).toContain('"status":"queued"');
+    expect(t1.text).toContain('echo-image (echo)');
+    await backgroundSettled();
+
+    const listed = await fetch(`${local.url}/sessions/${session.sessionId}`, {
+      headers: { origin: ORIGIN, 'x-session-secret': session.sessionSecret },
+    });
+    const { generations } = (await listed.json()) as { generations: Record<string, unknown>[] };
+    expect(generations).toMatchObject([{ status: 'ready', provider: 'echo', costUsd: 0 }]);
+
+    const t2 = await turn(
+      session.sessionId,
+      [
+        { role: 'user', content: 'Draw a red fox in the snow.' },
+        { role: 'assistant', content: 'Drawing it now.' },
+        { role: 'user', content: 'What did you draw?' },
+      ],
+      undefined,
+      { via },
+    );
+    expect(t2.text).toMatch(/Images: 1 \(#1 in message \d+: image\/jpeg inline, \d+ bytes\)/);
+    expect(t2.text).toMatch(/"Draw a red fox in the snow\.": ready, image img_/);
+  } finally {
+    await local.close();
+  }
+});
+
+describe('MODEL_ROUTES imageGeneration overrides IMAGE_GENERATION for the tool offer', () => {
+  const routes = (name: string, imageGeneration: boolean) =>
+    JSON.stringify({ [name]: { targets: ['openai:gpt-4o'], imageGeneration }, '*': ['openai:gpt-4o'] });
+  const startWith = (globally: string, modelRoutes: string) =>
+    startDevServer({
+      env: {
+        PORT: '8787',
+        OPENAI_API_KEY: 'sk-fake',
+        OPENAI_BASE_URL: `${upstream.url}/v1`,
+        IMAGE_GENERATION: globally,
+        IMAGE_MODERATION: 'off',
+        IMAGE_LIMIT_PER_USER_PER_HOUR: '100',
+        MODEL_ROUTES: modelRoutes,
+      },
+      imageGeneration: { generator },
+    });
+
+  test('off globally, on for one route: that route offers and answers the tool, the others do not', async () => {
+    const local = await startWith('false', routes('drawing', true));
+    try {
+      const via = new OpenAI({ apiKey: 'none', baseURL: `${local.url}/v1`, maxRetries: 0 });
+      const session = await createBrowserSession(local.url, ORIGIN);
+      upstream.enqueue(callTool('call_r1', { prompt: 'a lighthouse' }), openaiReply({ text: ['Drawing.'] }));
+      const t = await turn(session.sessionId, [{ role: 'user', content: 'Draw a lighthouse.' }], undefined, {
+        via,
+        model: 'drawing',
+      });
+      expect(t.text).toBe('Drawing.');
+      expect(bodies()[0]!.tools?.map((x) => x.function.name)).toEqual(['generate_image']);
+      expect(toolResult(bodies()[1]!)).toMatchObject({ status: 'queued', estimate_usd: 0.003 });
+      await backgroundSettled();
+
+      upstream.requests.length = 0;
+      upstream.enqueue(openaiReply({ text: ['Hi.'] }));
+      await turn(session.sessionId, [{ role: 'user', content: 'Hello' }], undefined, {
+        via,
+        model: 'gpt-4o',
+      });
+      expect(bodies()[0]!.tools).toBeUndefined();
+      // The browser door follows IMAGE_GENERATION alone: off, its calls are not there.
+      const res = await fetch(`${local.url}/sessions/${session.sessionId}/generations`, {
+        method: 'POST',
+        headers: {
+          origin: ORIGIN,
+          'x-session-secret': session.sessionSecret,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ prompt: 'a lighthouse' }),
+      });
+      expect(res.status).toBe(404);
+    } finally {
+      await local.close();
+    }
+  });
+
+  test('on globally, off for one route: that route is not offered the tool (nor the note), the others are', async () => {
+    const local = await startWith('true', routes('plain', false));
+    try {
+      const via = new OpenAI({ apiKey: 'none', baseURL: `${local.url}/v1`, maxRetries: 0 });
+      const session = await createBrowserSession(local.url, ORIGIN);
+      upstream.enqueue(openaiReply({ text: ['Plain.'] }), openaiReply({ text: ['Offered.'] }));
+      await turn(session.sessionId, [{ role: 'user', content: 'Hello' }], undefined, { via, model: 'plain' });
+      await turn(session.sessionId, [{ role: 'user', content: 'Hello' }], undefined, {
+        via,
+        model: 'gpt-4o',
+      });
+      const [plain, offered] = bodies();
+      expect(plain!.tools).toBeUndefined();
+      expect(offered!.tools?.map((x) => x.function.name)).toEqual(['generate_image']);
+    } finally {
+      await local.close();
+    }
+  });
 });

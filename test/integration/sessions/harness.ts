@@ -89,6 +89,7 @@ export function testConfig(overrides: Partial<BrowserApiConfig> = {}): BrowserAp
     imageLimits: { ...DEFAULT_IMAGE_LIMITS, maxInputBytes: 2 * 1024 * 1024 },
     logLevel: 'error',
     imageGeneration: loadImageGenConfig({}),
+    sessionBudget: {},
     ...overrides,
   };
 }

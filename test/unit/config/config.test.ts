@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../shared/config';
 import { ConfigError } from '../../../shared/errors';
-import { findRoute, parseRoutes, targetModel } from '../../../shared/routing/routes';
+import { findRoute, parseRoutes, routeOffersImageTool, targetModel } from '../../../shared/routing/routes';
 
 const known = new Set(['openai', 'anthropic', 'echo']);
 
@@ -46,8 +46,26 @@ test.each([
   ['{"m": ["openai"]}', /provider:model/],
   ['{"m": ["groq:llama"]}', /unknown provider "groq"/],
   ['{"m": {"targets": ["openai:x"], "bogus": 1}}', /MODEL_ROUTES is invalid/],
+  [
+    '{"m": {"targets": ["openai:x"], "imageGeneration": "yes"}}',
+    /at m.imageGeneration: must be true or false/,
+  ],
 ])('MODEL_ROUTES %s is refused with a precise message', (src, msg) => {
   expect(() => parseRoutes(src, known)).toThrow(msg);
+});
+
+test('a route says whether it offers the image tool; one that does not say follows IMAGE_GENERATION', () => {
+  const routes = parseRoutes(
+    '{"on": {"targets": ["openai:x"], "imageGeneration": true}, "off": {"targets": ["openai:x"], "imageGeneration": false}, "*": ["openai:x"]}',
+    known,
+  );
+  const offers = (name: string, globally: boolean) => routeOffersImageTool(routes.get(name)!, globally);
+  expect([offers('on', false), offers('off', true), offers('*', true), offers('*', false)]).toEqual([
+    true,
+    false,
+    true,
+    false,
+  ]);
 });
 
 test('MODEL_ROUTES may be a file path', () => {

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../../shared/config';
 import { chatRequestSchema } from '../../../../shared/openai/schema';
-import { createEchoProvider, describeRequest } from '../../../../shared/providers/echo';
+import { createEchoProvider, describeRequest, echoImageToolCall } from '../../../../shared/providers/echo';
 import type { StreamEvent } from '../../../../shared/providers/types';
 
 const png = `data:image/png;base64,${Buffer.alloc(300, 1).toString('base64')}`;
@@ -52,4 +52,39 @@ test('is the default only without keys, and is switched off in a deployed stack'
       loadConfig({ REQUIRE_CHAT_API_KEY: 'true', ALLOW_ECHO: 'true' }).providers.get('echo')!,
     ).configured,
   ).toBe(true);
+});
+
+test('calls generate_image only when it is offered and the latest user message starts with draw, paint or sketch', () => {
+  const ask = (content: unknown, tools = ['end_call', 'generate_image'], extra: unknown[] = []) =>
+    echoImageToolCall(
+      chatRequestSchema.parse({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content }, ...extra],
+        tools: tools.map((name) => ({ type: 'function', function: { name } })),
+      }),
+    );
+  expect(ask('Please draw a red fox.')).toEqual({
+    name: 'generate_image',
+    arguments: '{"prompt":"Please draw a red fox."}',
+  });
+  expect(ask([{ type: 'text', text: 'Sketch a cat' }])?.arguments).toBe('{"prompt":"Sketch a cat"}');
+  // Not offered, not a request, a note that mentions an image, or the tool already answered.
+  expect(ask('Draw a fox', ['end_call'])).toBeUndefined();
+  expect(ask('What did you draw?')).toBeUndefined();
+  expect(
+    ask([
+      { type: 'text', text: 'What is this?' },
+      { type: 'text', text: 'draw: ready, image img_1' },
+    ]),
+  ).toBeUndefined();
+  expect(
+    ask('Draw a fox', undefined, [
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c', type: 'function', function: { name: 'generate_image', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 'c', content: '{"status":"queued"}' },
+    ]),
+  ).toBeUndefined();
 });
