@@ -6,9 +6,9 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { PublicGeneration, VisionSession } from '../../client';
 import { describeError } from './errors';
 
-/** How often the list is read again while a generation may still change (waiting, queued, running). */
-const PENDING_POLL_MS = 3000;
-const PENDING = new Set(['awaiting_confirmation', 'queued', 'running']);
+/** How often the list is read again while a job runs (someone is watching), and while one only waits for a yes (by voice). */
+const RUNNING_POLL_MS = 1000;
+const WAITING_POLL_MS = 3000;
 
 const usd = (n: number) => `$${n.toFixed(3)}`;
 
@@ -48,12 +48,16 @@ export function Generations(props: { session: VisionSession | null; turns: numbe
     void refresh();
   }, [refresh, turns]);
 
-  const pending = list.some((g) => PENDING.has(g.status));
+  const poll = list.some((g) => g.status === 'queued' || g.status === 'running')
+    ? RUNNING_POLL_MS
+    : list.some((g) => g.status === 'awaiting_confirmation')
+      ? WAITING_POLL_MS
+      : 0;
   useEffect(() => {
-    if (!pending) return;
-    const every = setInterval(() => void refresh(), PENDING_POLL_MS);
+    if (!poll) return;
+    const every = setInterval(() => void refresh(), poll);
     return () => clearInterval(every);
-  }, [pending, refresh]);
+  }, [poll, refresh]);
 
   const act = async (g: PublicGeneration, what: 'confirm' | 'cancel') => {
     if (!session) return;
