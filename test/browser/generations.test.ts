@@ -23,6 +23,11 @@ describeChromium('generated images in the reference app', () => {
   let page: Page;
   let generator: PngGenerator;
   const problems: string[] = [];
+  /** Prompts marked "(slow)" wait for this before drawing, so the page can be seen while a job runs. */
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
 
   const shot = (name: string) =>
     page
@@ -48,6 +53,7 @@ describeChromium('generated images in the reference app', () => {
     generator = {
       ...png,
       async generate(request, entries, signal) {
+        if (request.prompt.includes('(slow)')) await gate;
         const result = await png.generate(request, entries, signal);
         return { ...result, fallbackUsed: request.prompt.includes('(backup)') };
       },
@@ -119,6 +125,19 @@ describeChromium('generated images in the reference app', () => {
     await lighthouse.locator('img').waitFor();
     expect(await lighthouse.locator('.made-by').textContent()).toBe('cheap flux-schnell · $0.003fallback');
     expect(await lighthouse.locator('.badge').textContent()).toBe('fallback');
+  });
+
+  test('while the job runs the panel shows progress, then the image', async () => {
+    await page.getByLabel('Describe an image to generate').fill('a slow boat (slow)');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const boat = item('a slow boat (slow)');
+    await page.getByRole('progressbar', { name: 'Drawing… “a slow boat (slow)”' }).waitFor();
+    expect(await boat.getAttribute('data-status')).toBe('running');
+    await shot('running');
+    release();
+    await boat.and(page.locator('[data-status="ready"]')).waitFor();
+    await boat.locator('img').waitFor();
+    expect(await page.getByRole('progressbar').count()).toBe(0);
   });
 
   test("a refused generation shows the provider's reason", async () => {
