@@ -22,13 +22,17 @@ export function Generations(props: { session: VisionSession | null; turns: numbe
   const [quality, setQuality] = useState<'low' | 'medium' | 'high'>('medium');
   const [asking, setAsking] = useState(false);
   const [formProblem, setFormProblem] = useState<string | null>(null);
+  const [enabled, setEnabled] = useState(true);
   const fetched = useRef(new Set<string>());
 
   const refresh = useCallback(async () => {
     if (!session) return;
     let gens: PublicGeneration[];
     try {
-      gens = await session.listGenerations();
+      // The session view lists generations only when the server has image generation on.
+      const view = await session.get();
+      setEnabled(view.generations !== undefined);
+      gens = view.generations ?? [];
     } catch {
       return; // The next poll or turn tries again; the panel keeps what it showed.
     }
@@ -123,7 +127,7 @@ export function Generations(props: { session: VisionSession | null; turns: numbe
           <option value="medium">Medium</option>
           <option value="high">High</option>
         </select>
-        <button type="submit" disabled={!session || asking}>
+        <button type="submit" disabled={!session || asking || !enabled}>
           Generate
         </button>
       </form>
@@ -132,7 +136,11 @@ export function Generations(props: { session: VisionSession | null; turns: numbe
           {formProblem}
         </p>
       )}
-      {list.length === 0 ? (
+      {!enabled ? (
+        <p className="hint" data-testid="generation-off">
+          Image generation is not enabled on this server (IMAGE_GENERATION).
+        </p>
+      ) : list.length === 0 ? (
         <p className="hint">None yet: ask the agent to draw something, or describe it above.</p>
       ) : (
         <ul className="gens" aria-live="polite">
