@@ -140,6 +140,20 @@ describeChromium('generated images in the reference app', () => {
     expect(await page.getByRole('progressbar').count()).toBe(0);
   });
 
+  test('Cancel on an estimate cancels it: nothing is drawn', async () => {
+    const before = generator.calls.length;
+    await page.getByLabel('Describe an image to generate').fill('a dragon');
+    await page.getByLabel('Quality').selectOption('high');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const dragon = item('a dragon');
+    await dragon.and(page.locator('[data-status="awaiting_confirmation"]')).waitFor();
+    await page.getByRole('button', { name: 'Cancel “a dragon”' }).click();
+    await dragon.and(page.locator('[data-status="cancelled"]')).waitFor();
+    expect(await dragon.textContent()).toBe('a dragonCancelled.');
+    expect(generator.calls.length).toBe(before);
+    await page.getByLabel('Quality').selectOption('medium');
+  });
+
   test("a refused generation shows the provider's reason", async () => {
     generator.script.push('refuse');
     await page.getByLabel('Describe an image to generate').fill('something refused');
