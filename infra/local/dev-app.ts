@@ -25,7 +25,7 @@ import type { ModeratePrompt } from '../../shared/imagegen/moderation';
 import type { ImageGenerator } from '../../shared/imagegen/types';
 import { createLogger, type Logger } from '../../shared/observability/log';
 import { BUCKET_PREFIXES } from '../../shared/storage/schema';
-import { appConnectFor, mountApp } from '../../web/app/assets';
+import { appBucketOrigin, appConnectFor, mountApp } from '../../web/app/assets';
 import { buildAppAssets } from '../../web/app/build';
 import { type Emulators, startEmulators } from './emulators';
 
@@ -129,6 +129,7 @@ export async function startDevApp(opts: DevAppOptions): Promise<DevApp> {
   // The reference app (web/app) at `/`, bundled now: same origin as the API, so no CORS.
   mountApp(app.router, await buildAppAssets(), {
     connect: [...appConnectFor(browser), ...(opts.appConnect ?? [])],
+    images: [appBucketOrigin(browser)],
   });
   const stopSweeping = sweepUploadsPeriodically(emulators, log, opts.uploadSweep);
   await stopSweeping.first;

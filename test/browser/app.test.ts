@@ -86,6 +86,8 @@ describeChromium('the reference app in Chromium', () => {
           ELEVENLABS_API_KEY: elevenLabs.apiKey,
           ELEVENLABS_AGENT_ID: elevenLabs.agentId,
           ELEVENLABS_BASE_URL: elevenLabs.url,
+          // Off here (test/browser/generations.test.ts has it on): the panel says so.
+          IMAGE_GENERATION: 'false',
         },
         appConnect: [elevenLabs.conversation!.url],
       }),
@@ -146,6 +148,8 @@ describeChromium('the reference app in Chromium', () => {
     await page.locator('[data-session="ready"]').waitFor();
     const sessionId = (await page.locator('[data-session="ready"]').textContent())!.replace('Session ', '');
     expect(sessionId).toMatch(/^s_/);
+    await page.getByTestId('generation-off').waitFor();
+    expect(await page.getByRole('button', { name: 'Generate' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Start conversation' }).click();
     await page.locator('[role="status"][data-status="connected"]').waitFor();
     // The greeting the agent speaks first, in the transcript.

@@ -37,15 +37,16 @@ export function readAppAssets(dir: string): AppAssets | undefined {
 }
 
 /**
- * Only this origin's scripts and styles (no inline code at all), images from blob: previews and
- * data:, and connections to this origin plus `connect` (the uploads API, the bucket, ElevenLabs).
+ * Only this origin's scripts and styles (no inline code at all), images from blob: previews,
+ * data: and `images` (the bucket: generated images are shown through presigned URLs), and
+ * connections to this origin plus `connect` (the uploads API, the bucket, ElevenLabs).
  */
-export function appCsp(connect: readonly string[]): string {
+export function appCsp(connect: readonly string[], images: readonly string[] = []): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' blob: data:",
+    `img-src ${["'self'", 'blob:', 'data:', ...new Set(images)].join(' ')}`,
     "media-src 'self' blob:",
     `connect-src ${["'self'", ...new Set(connect)].join(' ')}`,
     "base-uri 'none'",
@@ -58,9 +59,13 @@ export function appCsp(connect: readonly string[]): string {
 export const ELEVENLABS_CONNECT = ['https://*.elevenlabs.io', 'wss://*.elevenlabs.io'];
 
 /** The app at GET / and its files, each with the CSP and the usual hardening headers. */
-export function mountApp(router: Router, assets: AppAssets, opts: { connect: readonly string[] }): Router {
+export function mountApp(
+  router: Router,
+  assets: AppAssets,
+  opts: { connect: readonly string[]; images?: readonly string[] },
+): Router {
   const headers = {
-    'content-security-policy': appCsp(opts.connect),
+    'content-security-policy': appCsp(opts.connect, opts.images),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     // Camera and microphone for this origin only; nothing else the page does not use.
@@ -93,20 +98,27 @@ export function connectOrigins(url: string | undefined): string[] {
  * or its public hosts).
  */
 export function appConnectFor(config: BrowserApiConfig): string[] {
-  const bucket = config.endpoints.s3
-    ? new URL(config.endpoints.s3).origin
-    : `https://${config.imagesBucket}.s3.${config.region ?? 'us-east-1'}.amazonaws.com`;
   return [
     ...(config.uploadsUrl ? [new URL(config.uploadsUrl).origin] : []),
-    bucket,
+    appBucketOrigin(config),
     ...(config.elevenLabs?.baseUrl ? connectOrigins(config.elevenLabs.baseUrl) : ELEVENLABS_CONNECT),
   ];
+}
+
+/**
+ * The images bucket's origin as the browser reaches it (the emulator locally; the bucket's
+ * regional virtual-hosted name on AWS): presigned POSTs go there, presigned GETs come from there.
+ */
+export function appBucketOrigin(config: BrowserApiConfig): string {
+  return config.endpoints.s3
+    ? new URL(config.endpoints.s3).origin
+    : `https://${config.imagesBucket}.s3.${config.region ?? 'us-east-1'}.amazonaws.com`;
 }
 
 /** The app's files in `dir` (written there by the build), mounted on `router`; false when absent. */
 export function mountAppFrom(dir: string, router: Router, config: BrowserApiConfig): boolean {
   const assets = readAppAssets(dir);
   if (!assets) return false;
-  mountApp(router, assets, { connect: appConnectFor(config) });
+  mountApp(router, assets, { connect: appConnectFor(config), images: [appBucketOrigin(config)] });
   return true;
 }

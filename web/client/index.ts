@@ -1,7 +1,9 @@
 // The typed browser client of the vision backend's browser API (README "Browser API"): the one
 // place a page speaks to it. Framework-free; runs in browsers and in Node 22 (fetch, FormData,
 // Blob). Every failure is a VisionApiError carrying the API's status and precise code.
+import { abortableSleep } from '../../shared/abortable-sleep';
 import type { ElevenLabsCredentials } from '../../shared/browser-api/sessions-routes';
+import type { PublicGeneration } from '../../shared/imagegen/views';
 import type { PublicImage, PublicSession } from '../../shared/sessions/views';
 import type { ImageResult } from '../../shared/uploads/image-result';
 import { apiErrorFrom, networkError, s3ErrorFrom, VisionApiError } from './errors';
@@ -10,7 +12,38 @@ import { defaultTransport, type UploadProgress, type UploadTransport } from './t
 export { VisionApiError } from './errors';
 export type { UploadProgress, UploadTransport } from './transport';
 export { fetchTransport, xhrTransport } from './transport';
-export type { ElevenLabsCredentials, ImageResult, PublicImage, PublicSession };
+export type { ElevenLabsCredentials, ImageResult, PublicGeneration, PublicImage, PublicSession };
+
+/** A generation's states; the last four never change again. */
+export type GenerationStatus = PublicGeneration['status'];
+export const TERMINAL_GENERATION_STATES: readonly GenerationStatus[] = [
+  'ready',
+  'failed',
+  'expired',
+  'cancelled',
+];
+
+export interface GenerateOptions {
+  quality?: 'low' | 'medium' | 'high';
+  aspect?: 'square' | 'landscape' | 'portrait';
+  style?: string;
+  /** An image of this session to edit (a ready one). */
+  editImageId?: string;
+  signal?: AbortSignal;
+}
+
+export interface WaitForGenerationOptions {
+  signal?: AbortSignal;
+  /** Between reads (default 1000 ms). */
+  intervalMs?: number;
+  /** Every read, the first included: progress for a page to show. */
+  onUpdate?: (g: PublicGeneration) => void;
+  /** Stop at these states too (default: only terminal ones; add `awaiting_confirmation` to stop there). */
+  until?: readonly GenerationStatus[];
+}
+
+/** `GET /sessions/{id}`: with `generations` when the server has image generation enabled. */
+export type SessionView = PublicSession & { generations?: PublicGeneration[] };
 
 export interface VisionClientOptions {
   /** Base URL of the sessions API (the `ApiUrl` stack output; locally the dev server). */
@@ -209,9 +242,9 @@ export class VisionSession {
     });
   }
 
-  /** The session as the server sees it: expiry, linked conversation, image metadata. */
-  get(): Promise<PublicSession> {
-    return this.call<PublicSession>('GET', `${this.api}/sessions/${this.id}`, { secret: this.secret });
+  /** The session as the server sees it: expiry, linked conversation, image metadata (and generations). */
+  get(): Promise<SessionView> {
+    return this.call<SessionView>('GET', `${this.api}/sessions/${this.id}`, { secret: this.secret });
   }
 
   /** Tokens and estimated cost of the session's turns so far (`available: false` if unreadable now). */
@@ -223,6 +256,69 @@ export class VisionSession {
 
   async listImages(): Promise<PublicImage[]> {
     return (await this.get()).images;
+  }
+
+  /**
+   * Asks for an image: answered with the estimate, `queued` at once when under the server's
+   * auto-approve amount, else `awaiting_confirmation` (confirm with confirmGeneration).
+   */
+  generate(prompt: string, opts: GenerateOptions = {}): Promise<PublicGeneration> {
+    const { signal, ...options } = opts;
+    return this.call<PublicGeneration>('POST', this.generationsUrl(), {
+      body: { prompt, ...options },
+      secret: this.secret,
+      signal,
+    });
+  }
+
+  /** Agrees to the estimate: the job may use models priced at most that much. Repeating it charges nothing. */
+  confirmGeneration(generationId: string, signal?: AbortSignal): Promise<PublicGeneration> {
+    return this.call<PublicGeneration>('POST', `${this.generationsUrl(generationId)}/confirm`, {
+      secret: this.secret,
+      signal,
+    });
+  }
+
+  /** One read; `imageUrl` (presigned, 1 hour) when ready. */
+  getGeneration(generationId: string, signal?: AbortSignal): Promise<PublicGeneration> {
+    return this.call<PublicGeneration>('GET', this.generationsUrl(generationId), {
+      secret: this.secret,
+      signal,
+    });
+  }
+
+  /**
+   * Reads the generation every `intervalMs` until it reaches a terminal state (or one of `until`).
+   * Aborting the signal stops the polling with VisionApiError `aborted`.
+   */
+  async waitForGeneration(
+    generationId: string,
+    opts: WaitForGenerationOptions = {},
+  ): Promise<PublicGeneration> {
+    const stopAt = new Set([...TERMINAL_GENERATION_STATES, ...(opts.until ?? [])]);
+    const signal = opts.signal ?? new AbortController().signal;
+    for (;;) {
+      const g = await this.getGeneration(generationId, signal);
+      opts.onUpdate?.(g);
+      if (stopAt.has(g.status)) return g;
+      await abortableSleep(opts.intervalMs ?? 1000, signal);
+      if (signal.aborted) throw networkError(new Error('aborted'), signal);
+    }
+  }
+
+  /** Cancels a generation still waiting or queued (409 `generation_not_cancellable` after that). */
+  cancelGeneration(generationId: string): Promise<PublicGeneration> {
+    return this.call<PublicGeneration>('DELETE', this.generationsUrl(generationId), { secret: this.secret });
+  }
+
+  /** The session's generations, those the voice agent started included (`[]` when generation is off). */
+  async listGenerations(): Promise<PublicGeneration[]> {
+    return (await this.get()).generations ?? [];
+  }
+
+  private generationsUrl(generationId?: string): string {
+    const base = `${this.api}/sessions/${this.id}/generations`;
+    return generationId === undefined ? base : `${base}/${encodeURIComponent(generationId)}`;
   }
 
   /** Removes the session, its images and their objects. */

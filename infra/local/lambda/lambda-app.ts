@@ -206,6 +206,7 @@ export async function startLambdaApp(opts: LambdaAppOptions): Promise<LambdaApp>
   if (opts.serveApp) {
     appPages = mountApp(new Router(), await buildAppAssets(opts.projectRoot), {
       connect: [new URL(emulators.s3Endpoint).origin, ...ELEVENLABS_CONNECT],
+      images: [new URL(emulators.s3Endpoint).origin],
     }).handler();
   }
 

@@ -1,6 +1,6 @@
 // Pure parts of the reference app: the camera's "did the picture change" test, and the CSP the
 // page is served with (what it may connect to, from the browser API's configuration).
-import { appConnectFor, appCsp } from '../../../web/app/assets';
+import { appBucketOrigin, appConnectFor, appCsp } from '../../../web/app/assets';
 import { FRAME_CHANGE_THRESHOLD, frameChanged, frameDifference } from '../../../web/app/ui/frame-change';
 import { testConfig } from '../../integration/sessions/harness';
 
@@ -43,7 +43,9 @@ describe('the app CSP', () => {
       uploadsUrl: 'https://up123.lambda-url.eu-west-1.on.aws',
     });
     delete config.elevenLabs;
-    const csp = appCsp(appConnectFor(config));
+    const csp = appCsp(appConnectFor(config), [appBucketOrigin(config)]);
+    // Generated images are shown from presigned GETs on the bucket.
+    expect(csp).toContain("img-src 'self' blob: data: https://vision-images-abc.s3.eu-west-1.amazonaws.com;");
     expect(csp).toContain(
       "connect-src 'self' https://up123.lambda-url.eu-west-1.on.aws https://vision-images-abc.s3.eu-west-1.amazonaws.com https://*.elevenlabs.io wss://*.elevenlabs.io;",
     );

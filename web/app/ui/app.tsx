@@ -1,10 +1,11 @@
 // The reference app's layout: the conversation on one side, what the agent sees on the other
-// (add images, camera, drawing, thumbnails), the session panel below. One column on phones.
+// (add images, camera, drawing, thumbnails, generated images), the session panel below. One column on phones.
 import { useCallback, useEffect, useState } from 'react';
 import { createSession, type VisionSession } from '../../client';
 import { Camera } from './camera';
 import { Drawing } from './drawing';
 import { describeError } from './errors';
+import { Generations } from './generations';
 import { AddImages, Thumbnails } from './images';
 import { UsagePanel } from './usage';
 import { useImages } from './use-images';
@@ -62,7 +63,7 @@ export function App() {
           <Thumbnails images={images} />
           <Camera onFrame={onFrame} />
           <Drawing onDrawing={onFrame} />
-          {/* Generated images (estimate, confirm, progress, result) take their place here. */}
+          <Generations session={session} turns={turns} />
         </div>
       </main>
     </>
