@@ -7,7 +7,7 @@ import type { ImageTargetHealth } from '../imagegen/runner';
 import type { Logger } from '../observability/log';
 import { createProviders, type Providers } from '../providers/registry';
 import { createResponsesHandler } from '../responses/door';
-import type { BreakerHealth } from '../routing/breaker-record';
+import { type BreakerHealth, type BreakerHealthView, breakerHealthView } from '../routing/breaker-record';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { DEFAULT_FALLBACK_SETTINGS, type FallbackSettings } from '../routing/fallback';
 import { LiveTurns } from '../turns/live-turns';
@@ -17,17 +17,11 @@ import type { TurnLoop } from './turn-core';
 import type { TurnEnricher } from './turn-enricher';
 import type { TurnRecord } from './turn-record';
 
-export interface TargetHealth {
+export interface TargetHealth extends BreakerHealthView {
   id: string;
   provider: string;
   model: string;
   keyConfigured: boolean;
-  state?: string;
-  recentFailures?: number;
-  lastErrorClass?: string;
-  openUntil?: string;
-  /** The breaker's state could not be read: `state` is a default, not a fact. */
-  stateUnknown?: true;
 }
 
 export interface HealthReport {
@@ -124,14 +118,8 @@ export function createChatApp(opts: ChatAppOptions): ChatApp {
             provider: t.provider,
             model: t.model,
             keyConfigured: providers.get(t.provider)?.configured ?? false,
+            ...breakerHealthView(s),
           };
-          if (s) {
-            h.state = s.state;
-            h.recentFailures = s.recentFailures;
-            if (s.lastErrorClass) h.lastErrorClass = s.lastErrorClass;
-            if (s.openUntil) h.openUntil = new Date(s.openUntil).toISOString();
-            if (s.storeUnavailable) h.stateUnknown = true;
-          }
           return h;
         }),
       })),

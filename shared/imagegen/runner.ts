@@ -14,6 +14,7 @@ import {
   sendPhaseError,
   toUpstreamError,
 } from '../providers/upstream-error';
+import { type BreakerHealthView, breakerHealthView } from '../routing/breaker-record';
 import { type BreakerLike, noBreaker } from '../routing/breaker-types';
 import { breakerTargetOf, priceOf, selectCandidates } from './catalog';
 import { ImageGenerationFailedError, ImageRefusedError } from './generation-errors';
@@ -46,7 +47,7 @@ export interface ImageGeneratorDeps {
 }
 
 /** One catalog entry as /health shows it, like the chat targets. */
-export interface ImageTargetHealth {
+export interface ImageTargetHealth extends BreakerHealthView {
   id: string;
   provider: string;
   model: string;
@@ -54,11 +55,6 @@ export interface ImageTargetHealth {
   enabled: boolean;
   keyConfigured: boolean;
   priceUsd: number;
-  state?: string;
-  recentFailures?: number;
-  lastErrorClass?: string;
-  openUntil?: string;
-  stateUnknown?: true;
 }
 
 export interface ImageRunner extends ImageGenerator {
@@ -251,14 +247,8 @@ export function createImageGenerator(deps: ImageGeneratorDeps): ImageRunner {
         enabled: e.enabled,
         keyConfigured: configured(e),
         priceUsd: e.priceUsd,
+        ...breakerHealthView(s),
       };
-      if (s) {
-        h.state = s.state;
-        h.recentFailures = s.recentFailures;
-        if (s.lastErrorClass) h.lastErrorClass = s.lastErrorClass;
-        if (s.openUntil) h.openUntil = new Date(s.openUntil).toISOString();
-        if (s.storeUnavailable) h.stateUnknown = true;
-      }
       return h;
     });
   }

@@ -46,3 +46,24 @@ export interface BreakerHealth {
   /** The control table could not be read; the other fields are defaults, not facts. */
   storeUnavailable?: true;
 }
+
+/** A breaker's state as `GET /health` shows it, for chat and image targets alike. */
+export interface BreakerHealthView {
+  state?: string;
+  recentFailures?: number;
+  lastErrorClass?: string;
+  openUntil?: string;
+  /** The breaker's state could not be read: `state` is a default, not a fact. */
+  stateUnknown?: true;
+}
+
+export function breakerHealthView(s: BreakerHealth | undefined): BreakerHealthView {
+  if (!s) return {};
+  return {
+    state: s.state,
+    recentFailures: s.recentFailures,
+    ...(s.lastErrorClass ? { lastErrorClass: s.lastErrorClass } : {}),
+    ...(s.openUntil ? { openUntil: new Date(s.openUntil).toISOString() } : {}),
+    ...(s.storeUnavailable ? { stateUnknown: true as const } : {}),
+  };
+}
