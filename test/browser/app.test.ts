@@ -4,7 +4,7 @@
 // /v1/chat/completions as ElevenLabs does, and a fake OpenAI upstream records what the model saw.
 // Every way of showing an image (file, paste, camera, drawing) is followed by a typed question
 // whose answer must appear in the transcript, with that image in the model's request.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { type FakeElevenLabs, startFakeElevenLabs } from '../fakes/elevenlabs-server';
 import { type FakeOpenAIServer, startOpenAIServer } from '../fakes/openai-server';
 import { cameraPhoto } from '../helpers/camera-photo';
-import { describeWithChromium, launchChromium } from '../helpers/chromium';
+import { axeViolations, describeWithChromium, launchChromium, pageWidths } from '../helpers/chromium';
 import { type RunningDevServer, startSameOriginDevServer } from '../helpers/dev-server';
 import { FAKE_CAMERA_SIZE, writeFakeCameraFile } from '../helpers/fake-camera';
 import { eventually } from '../integration/resilience/harness';
@@ -276,14 +276,7 @@ describeChromium('the reference app in Chromium', () => {
   });
 
   test('axe-core finds no serious or critical violation; the page ran clean under its CSP', async () => {
-    const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-    // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-    await page.evaluate(axe);
-    const violations = (await page.evaluate(`axe.run(document).then((r) =>
-      r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))`)) as {
-      id: string;
-      impact: string;
-    }[];
+    const violations = await axeViolations(page);
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     expect(problems).toEqual([]);
   });
@@ -304,9 +297,7 @@ describeChromium('the reference app in Chromium', () => {
       await phone.setViewportSize({ width: 375, height: 812 });
       await phone.goto(`${server.url}/`);
       await phone.locator('[data-session="ready"]').waitFor();
-      const widths = (await phone.evaluate(
-        '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
-      )) as { scroll: number; client: number };
+      const widths = await pageWidths(phone);
       expect(widths.scroll).toBeLessThanOrEqual(widths.client);
       expect(widths.client).toBe(375);
       await shot('phone', phone);

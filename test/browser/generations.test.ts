@@ -3,12 +3,12 @@
 // provider's): an estimate to confirm, the image with provider/model/cost, the fallback badge, a
 // refusal's reason, and a generation the voice agent starts (a typed turn through the fake
 // ElevenLabs conversation, the fake OpenAI model calling generate_image) appearing in the panel.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type FakeElevenLabs, startFakeElevenLabs } from '../fakes/elevenlabs-server';
 import { type FakeOpenAIServer, openaiReply, startOpenAIServer } from '../fakes/openai-server';
-import { describeWithChromium, launchChromium } from '../helpers/chromium';
+import { axeViolations, describeWithChromium, launchChromium, pageWidths } from '../helpers/chromium';
 import { type RunningDevServer, startSameOriginDevServer } from '../helpers/dev-server';
 import { catalogEntry, createPngGenerator, type PngGenerator } from '../helpers/png-generator';
 
@@ -195,20 +195,12 @@ describeChromium('generated images in the reference app', () => {
   });
 
   test('axe-core finds no serious or critical violation; the images loaded under the CSP; at 375 px nothing overflows', async () => {
-    const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-    await page.evaluate(axe);
-    const violations = (await page.evaluate(`axe.run(document).then((r) =>
-      r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))`)) as {
-      id: string;
-      impact: string;
-    }[];
+    const violations = await axeViolations(page);
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     expect(problems).toEqual([]);
 
     await page.setViewportSize({ width: 375, height: 812 });
-    const widths = (await page.evaluate(
-      '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
-    )) as { scroll: number; client: number };
+    const widths = await pageWidths(page);
     expect(widths.client).toBe(375);
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     await shot('phone');

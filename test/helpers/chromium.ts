@@ -1,7 +1,7 @@
 // Debian's Chromium for the browser tests, driven by playwright-core: where it is, a describe
 // that skips loudly without it, and the one set of launch flags every browser test uses.
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -38,4 +38,22 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
       ...extraArgs,
     ],
   });
+}
+
+/** Runs axe-core in the page (through the DevTools protocol, which the page's CSP does not govern). */
+export async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
+  await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  return (await page.evaluate(`axe.run(document).then((r) =>
+    r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))`)) as {
+    id: string;
+    impact: string;
+    nodes: number;
+  }[];
+}
+
+/** The document's scroll and client widths: content wider than the viewport scrolls sideways. */
+export async function pageWidths(page: Page): Promise<{ scroll: number; client: number }> {
+  return (await page.evaluate(
+    '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+  )) as { scroll: number; client: number };
 }
